@@ -1,0 +1,99 @@
+#!/usr/bin/python3
+"""Export an MPVSS model to an `mpvss/1` bundle (segmentor.onnx, propagator.onnx, manifest.json),
+optionally with parity vectors for ONNX Runtime (checked by the Java ParityCheck / scripts/ort_parity.py).
+
+Fresh tiny random-init bundle + vectors (seconds):
+    /usr/bin/python3 model-ops/scripts/export.py --preset tiny --random-init --out /tmp/tiny --vectors /tmp/tiny/parity
+The shipped bundle from a trained checkpoint and measured metrics:
+    /usr/bin/python3 model-ops/scripts/export.py --checkpoint model-ops/.cache/run/checkpoint.pt \\
+        --metrics model-ops/.cache/eval.json --out model-ops/bundle --vectors /tmp/bundle-parity
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+import torch  # noqa: E402
+
+from mpvss_ref import export as E  # noqa: E402
+from mpvss_ref.model import Mpvss, count_params, load_checkpoint, preset  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    src = ap.add_mutually_exclusive_group(required=True)
+    src.add_argument("--checkpoint", help="trained checkpoint (train.py's checkpoint.pt or a bundle's)")
+    src.add_argument("--preset", help="build this preset (tiny, bundle, paper) instead of loading weights")
+    ap.add_argument("--random-init", action="store_true", help="with --preset: random weights (for contract/parity tests)")
+    ap.add_argument("--height", type=int, help="override the preset's input height")
+    ap.add_argument("--width", type=int, help="override the preset's input width")
+    ap.add_argument("--out", required=True, help="bundle directory to write")
+    ap.add_argument("--vectors", help="also write parity vectors here")
+    ap.add_argument("--metrics", help="JSON from evaluate.py to put in the manifest")
+    ap.add_argument("--name", default=None)
+    ap.add_argument("--version", default="1.0.0")
+    ap.add_argument("--key-interval", type=int, default=5)
+    ap.add_argument("--static-queries", action="store_true", help="propagator with a static N (default: dynamic 'queries' axis)")
+    ap.add_argument("--no-weights", action="store_true", help="do not write checkpoint.pt into the bundle")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    t0 = time.time()
+
+    meta = {}
+    if args.checkpoint:
+        model, ck = load_checkpoint(args.checkpoint)
+        meta = ck.get("meta", {})
+        name = args.name or "mpvss-synth"
+    else:
+        if not args.random_init:
+            ap.error("--preset needs --random-init (or pass --checkpoint)")
+        over = {k: v for k, v in (("height", args.height), ("width", args.width)) if v}
+        cfg = preset(args.preset, **over)
+        torch.manual_seed(args.seed)
+        model = Mpvss(cfg)
+        # give BatchNorm non-trivial statistics so the random graph is not degenerate
+        with torch.no_grad():
+            for m in model.modules():
+                if isinstance(m, torch.nn.BatchNorm2d):
+                    m.running_mean.uniform_(-0.1, 0.1)
+                    m.running_var.uniform_(0.5, 1.5)
+            # and a non-zero flow head, so the warp is exercised
+            for lin in (model.flow.pixel_flow, model.flow.query_mlp.layers[-1]):
+                lin.weight.normal_(0, 0.02)
+        name = args.name or f"mpvss-{args.preset}-random"
+    model.eval()
+    cfg = model.cfg
+    dyn = not args.static_queries
+    os.makedirs(args.out, exist_ok=True)
+    paths = E.export_graphs(model, args.out, dynamic_queries=dyn)
+    errs = E.check_contract(args.out, cfg, dynamic_queries=dyn)
+    if errs:
+        print("contract violations:\n  " + "\n  ".join(errs))
+        sys.exit(1)
+    macs = E.graph_macs(paths, cfg)
+    metrics = json.load(open(args.metrics))["manifest_metrics"] if args.metrics else {}
+    extra = {"parameters": {"segmentor": count_params(model.segmentor), "flow_module": count_params(model.flow)},
+             "config": cfg.to_dict()}
+    if meta:
+        extra["training"] = {k: meta[k] for k in ("data_s", "seg_s", "flow_s", "flow_total_s", "total_s") if k in meta}
+    manifest = E.write_manifest(args.out, cfg, macs, name=name, version=args.version, key_interval=args.key_interval,
+                                metrics=metrics, extra=extra, dynamic_queries=dyn)
+    if not args.no_weights:
+        torch.save({"config": cfg.to_dict(), "model": model.state_dict()}, os.path.join(args.out, "checkpoint.pt"))
+    if args.vectors:
+        E.write_parity_vectors(model, args.vectors, seed=args.seed)
+    s, p = macs["segmentor"], macs["propagator"]
+    print(f"wrote {args.out}: segmentor {s / 1e9:.3f} GMAC, propagator {p / 1e9:.3f} GMAC (P/S = {p / s:.3f}), "
+          f"params {extra['parameters']}, {time.time() - t0:.1f}s")
+    if args.vectors:
+        print(f"parity vectors: {args.vectors}/vectors.json")
+
+
+if __name__ == "__main__":
+    main()
