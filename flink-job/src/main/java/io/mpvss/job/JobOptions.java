@@ -1,0 +1,129 @@
+package io.mpvss.job;
+
+import io.mpvss.format.WireFormat;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.configuration.Configuration;
+
+/**
+ * Every setting of the job, declared once with its default and description. Set from the command line
+ * ({@code --key value}) or Flink's configuration file. Flink's own keys are used for what Flink owns: parallelism
+ * ({@code parallelism.default}), checkpointing ({@code execution.checkpointing.interval},
+ * {@code execution.checkpointing.dir}) and the state backend ({@code state.backend.type}).
+ */
+public final class JobOptions {
+
+    private JobOptions() {}
+
+    /** Prefix of Kafka client properties passed through to every client (source, sinks), e.g. TLS/SASL. */
+    public static final String KAFKA_PROPERTIES_PREFIX = "kafka.properties.";
+
+    public static final ConfigOption<String> BOOTSTRAP_SERVERS = ConfigOptions.key("kafka.bootstrap-servers")
+            .stringType().defaultValue("localhost:9092")
+            .withDescription("Kafka bootstrap servers (host:port,...).");
+
+    public static final ConfigOption<String> GROUP_ID = ConfigOptions.key("kafka.group-id")
+            .stringType().defaultValue("mpvss")
+            .withDescription("Consumer group id of the frames source (offsets are committed on checkpoints).");
+
+    public static final ConfigOption<String> TOPIC_FRAMES = ConfigOptions.key("kafka.topic.frames")
+            .stringType().defaultValue(WireFormat.DEFAULT_FRAMES_TOPIC)
+            .withDescription("Input topic: key = stream id, value = JPEG/PNG/raw RGB24, headers mpvss.seq, mpvss.ts.");
+
+    public static final ConfigOption<String> TOPIC_MASKS = ConfigOptions.key("kafka.topic.masks")
+            .stringType().defaultValue(WireFormat.DEFAULT_MASKS_TOPIC)
+            .withDescription("Output topic: one mpvss.masks/1 JSON document per frame.");
+
+    public static final ConfigOption<String> TOPIC_DLQ = ConfigOptions.key("kafka.topic.dlq")
+            .stringType().defaultValue(WireFormat.DEFAULT_DLQ_TOPIC)
+            .withDescription("Dead-letter topic: the original record plus mpvss.error.* headers.");
+
+    public static final ConfigOption<String> STARTING_OFFSETS = ConfigOptions.key("kafka.starting-offsets")
+            .stringType().defaultValue("committed-or-earliest")
+            .withDescription("Where the source starts without a checkpoint: committed-or-earliest | earliest | latest.");
+
+    public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX = ConfigOptions.key("kafka.transactional-id-prefix")
+            .stringType().defaultValue("mpvss")
+            .withDescription("Prefix of the Kafka transactional ids of the exactly-once sinks ('-masks' and '-dlq' "
+                    + "are appended). Must be unique per job on a cluster.");
+
+    public static final ConfigOption<Boolean> SOURCE_BOUNDED = ConfigOptions.key("source.bounded")
+            .booleanType().defaultValue(false)
+            .withDescription("Stop at the offsets that are the latest when the job starts (demo, tests, replays).");
+
+    public static final ConfigOption<String> DELIVERY_GUARANTEE = ConfigOptions.key("delivery.guarantee")
+            .stringType().defaultValue("exactly-once")
+            .withDescription("exactly-once (masks visible at checkpoints, read with isolation.level=read_committed) "
+                    + "| at-least-once (lower latency; consumers drop repeats by stream+seq).");
+
+    public static final ConfigOption<String> MODEL_DIR = ConfigOptions.key("model.dir")
+            .stringType().defaultValue("model-ops/bundle")
+            .withDescription("Model bundle directory (manifest.json, segmentor.onnx, propagator.onnx); must be "
+                    + "readable at this path on the client and on every TaskManager.");
+
+    public static final ConfigOption<Integer> KEY_INTERVAL = ConfigOptions.key("key.interval")
+            .intType().defaultValue(0)
+            .withDescription("Key frame every K frames; 0 = the manifest's key_interval.");
+
+    public static final ConfigOption<Long> KEY_MAX_SEQ_GAP = ConfigOptions.key("key.max-seq-gap")
+            .longType().defaultValue(3L)
+            .withDescription("Force a key frame when seq jumps by more than this since the last accepted frame "
+                    + "(1 = contiguous); 0 disables.");
+
+    public static final ConfigOption<Duration> KEY_MAX_TIME_GAP = ConfigOptions.key("key.max-time-gap")
+            .durationType().defaultValue(Duration.ofSeconds(2))
+            .withDescription("Force a key frame when capture time advances by more than this since the last "
+                    + "accepted frame; 0 disables.");
+
+    public static final ConfigOption<Duration> STATE_TTL = ConfigOptions.key("state.ttl")
+            .durationType().defaultValue(Duration.ofMinutes(30))
+            .withDescription("Drop a stream's state after this long without frames; 0 keeps it forever.");
+
+    public static final ConfigOption<String> STATE_MASK_PRECISION = ConfigOptions.key("state.mask-precision")
+            .stringType().defaultValue("fp16")
+            .withDescription("Precision of the key frame's mask logits in state: fp16 (half the bytes) | fp32.");
+
+    public static final ConfigOption<String> INFERENCE_DEVICE = ConfigOptions.key("inference.device")
+            .stringType().defaultValue("auto")
+            .withDescription("auto (CUDA execution provider if it loads, else CPU with one log line) | cpu | cuda "
+                    + "(fail without CUDA).");
+
+    public static final ConfigOption<Integer> INFERENCE_THREADS = ConfigOptions.key("inference.threads")
+            .intType().defaultValue(0)
+            .withDescription("ONNX Runtime intra-op threads per session (sessions are shared by the slots of a "
+                    + "TaskManager); 0 = one per core.");
+
+    public static final ConfigOption<Integer> FRAMES_MAX_BYTES = ConfigOptions.key("frames.max-bytes")
+            .intType().defaultValue(16 << 20)
+            .withDescription("Larger frame records go to the dead-letter topic as 'oversized'.");
+
+    public static final ConfigOption<Long> FRAMES_MAX_PIXELS = ConfigOptions.key("frames.max-pixels")
+            .longType().defaultValue(7680L * 4320L)
+            .withDescription("Frames declaring more pixels go to the dead-letter topic as 'oversized' (checked "
+                    + "before decoding).");
+
+    /** All options, for documentation and the CLI's help. */
+    public static List<ConfigOption<?>> all() {
+        return List.of(BOOTSTRAP_SERVERS, GROUP_ID, TOPIC_FRAMES, TOPIC_MASKS, TOPIC_DLQ, STARTING_OFFSETS,
+                TRANSACTIONAL_ID_PREFIX, SOURCE_BOUNDED, DELIVERY_GUARANTEE, MODEL_DIR, KEY_INTERVAL, KEY_MAX_SEQ_GAP,
+                KEY_MAX_TIME_GAP, STATE_TTL, STATE_MASK_PRECISION, INFERENCE_DEVICE, INFERENCE_THREADS,
+                FRAMES_MAX_BYTES, FRAMES_MAX_PIXELS);
+    }
+
+    /** The {@code kafka.properties.*} entries with the prefix removed. */
+    public static Properties kafkaProperties(ReadableConfig conf) {
+        Properties p = new Properties();
+        Map<String, String> all = conf instanceof Configuration c ? c.toMap() : Map.of();
+        for (Map.Entry<String, String> e : all.entrySet()) {
+            if (e.getKey().startsWith(KAFKA_PROPERTIES_PREFIX)) {
+                p.setProperty(e.getKey().substring(KAFKA_PROPERTIES_PREFIX.length()), e.getValue());
+            }
+        }
+        return p;
+    }
+}

@@ -1,0 +1,188 @@
+package io.mpvss.job;
+
+import io.mpvss.format.FrameRecord;
+import io.mpvss.format.MaskDocument;
+import io.mpvss.model.InferenceOptions;
+import io.mpvss.model.ModelBundle;
+import io.mpvss.model.ModelManifest;
+import io.mpvss.operator.FrameValidator;
+import io.mpvss.operator.MaskPrecision;
+import io.mpvss.operator.MaskPropagation;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Properties;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.functions.KeySelector;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.ParameterTool;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The MPVSS streaming job: frames from Kafka -> validate -> keyBy(stream id) -> {@link MaskPropagation} -> masks to
+ * Kafka (exactly-once by default), bad records to the dead-letter topic.
+ *
+ * <p>Like the apache/flink-training solutions, the pipeline itself ({@link #build}) takes its source stream from
+ * the caller and returns its output streams, so tests and tools run the very same pipeline between other ends;
+ * {@link #buildKafkaPipeline} wires it to Kafka.
+ */
+public final class MpvssJob {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MpvssJob.class);
+
+    /** The pipeline's two outputs. */
+    public record Outputs(DataStream<MaskDocument> masks, DataStream<FrameRecord> deadLetters) {}
+
+    private MpvssJob() {}
+
+    /** Cluster entry point: {@code --key value} arguments (JobOptions and Flink keys) over Flink's configuration. */
+    public static void main(String[] args) throws Exception {
+        Configuration conf = parseArgs(args);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        buildKafkaPipeline(env, conf);
+        env.execute("mpvss");
+    }
+
+    public static Configuration parseArgs(String[] args) {
+        return ParameterTool.fromArgs(args).getConfiguration();
+    }
+
+    /** KafkaSource(frames) -> {@link #build} -> KafkaSink(masks) + KafkaSink(frames-dlq). The caller executes. */
+    public static void buildKafkaPipeline(StreamExecutionEnvironment env, Configuration conf) {
+        Properties props = JobOptions.kafkaProperties(conf);
+        String servers = conf.get(JobOptions.BOOTSTRAP_SERVERS);
+
+        KafkaSourceBuilder<FrameRecord> sb = KafkaSource.<FrameRecord>builder()
+                .setBootstrapServers(servers)
+                .setTopics(conf.get(JobOptions.TOPIC_FRAMES))
+                .setGroupId(conf.get(JobOptions.GROUP_ID))
+                .setStartingOffsets(startingOffsets(conf.get(JobOptions.STARTING_OFFSETS)))
+                .setDeserializer(new KafkaCodecs.FrameRecordDeserializer())
+                .setProperties(props);
+        if (conf.get(JobOptions.SOURCE_BOUNDED)) {
+            sb.setBounded(OffsetsInitializer.latest());
+        }
+        DataStream<FrameRecord> frames = env
+                .fromSource(sb.build(), WatermarkStrategy.noWatermarks(), "kafka-frames")
+                .uid("kafka-frames");
+
+        Outputs out = build(frames, conf);
+
+        DeliveryGuarantee guarantee = deliveryGuarantee(conf.get(JobOptions.DELIVERY_GUARANTEE));
+        String prefix = conf.get(JobOptions.TRANSACTIONAL_ID_PREFIX);
+        Properties producer = new Properties();
+        producer.putAll(props);
+        // Flink's default (1 h) is above the broker's transaction.max.timeout.ms default (15 min).
+        producer.putIfAbsent("transaction.timeout.ms", "900000");
+        out.masks().sinkTo(KafkaSink.<MaskDocument>builder()
+                        .setBootstrapServers(servers)
+                        .setKafkaProducerConfig(producer)
+                        .setDeliveryGuarantee(guarantee)
+                        .setTransactionalIdPrefix(prefix + "-masks")
+                        .setRecordSerializer(new KafkaCodecs.MaskRecordSerializer(conf.get(JobOptions.TOPIC_MASKS)))
+                        .build())
+                .name("kafka-masks").uid("kafka-masks");
+        out.deadLetters().sinkTo(KafkaSink.<FrameRecord>builder()
+                        .setBootstrapServers(servers)
+                        .setKafkaProducerConfig(producer)
+                        .setDeliveryGuarantee(guarantee)
+                        .setTransactionalIdPrefix(prefix + "-dlq")
+                        .setRecordSerializer(new KafkaCodecs.DeadLetterSerializer(conf.get(JobOptions.TOPIC_DLQ)))
+                        .build())
+                .name("kafka-frames-dlq").uid("kafka-frames-dlq");
+    }
+
+    /**
+     * The pipeline between any source and sinks: validate -> keyBy(stream id) -> MaskPropagation. Checks the model
+     * bundle here, on the client, so that a bad {@code model.dir} fails before the job is submitted.
+     */
+    public static Outputs build(DataStream<FrameRecord> frames, ReadableConfig conf) {
+        StreamExecutionEnvironment env = frames.getExecutionEnvironment();
+        // Every type on the wire and in state has an explicit Flink serializer; fail rather than fall to Kryo.
+        Configuration noKryo = new Configuration();
+        noKryo.set(PipelineOptions.GENERIC_TYPES, false);
+        env.configure(noKryo);
+
+        MaskPropagation.Settings settings = settings(conf);
+        ModelManifest m = ModelBundle.validate(Path.of(settings.modelDir()),
+                new InferenceOptions(InferenceOptions.Device.CPU, settings.inference().threads(), 0));
+        LOG.info("Model bundle {} ({}x{}, N={}, {} classes) checked at {}", m.modelId(), m.width(), m.height(),
+                m.queries(), m.numClasses(), settings.modelDir());
+
+        SingleOutputStreamOperator<FrameRecord> valid = frames
+                .process(new FrameValidator(conf.get(JobOptions.FRAMES_MAX_BYTES)))
+                .returns(FrameRecord.class)
+                .name("validate").uid("validate");
+        SingleOutputStreamOperator<MaskDocument> masks = valid
+                .keyBy(new StreamId(), Types.STRING)
+                .process(new MaskPropagation(settings))
+                .returns(MaskDocument.class)
+                .name("mask-propagation").uid("mask-propagation");
+        DataStream<FrameRecord> dead = valid.getSideOutput(MaskPropagation.DEAD_LETTERS)
+                .union(masks.getSideOutput(MaskPropagation.DEAD_LETTERS));
+        return new Outputs(masks, dead);
+    }
+
+    /** The operator settings from the job options. */
+    public static MaskPropagation.Settings settings(ReadableConfig conf) {
+        return MaskPropagation.Settings.builder(conf.get(JobOptions.MODEL_DIR))
+                .inference(new InferenceOptions(InferenceOptions.Device.parse(conf.get(JobOptions.INFERENCE_DEVICE)),
+                        conf.get(JobOptions.INFERENCE_THREADS), 0))
+                .keyInterval(nonNegative(JobOptions.KEY_INTERVAL.key(), conf.get(JobOptions.KEY_INTERVAL)))
+                .maxSeqGap(nonNegative(JobOptions.KEY_MAX_SEQ_GAP.key(), conf.get(JobOptions.KEY_MAX_SEQ_GAP)))
+                .maxTimeGap(conf.get(JobOptions.KEY_MAX_TIME_GAP))
+                .maskPrecision(MaskPrecision.parse(conf.get(JobOptions.STATE_MASK_PRECISION)))
+                .stateTtl(conf.get(JobOptions.STATE_TTL))
+                .maxFrameBytes(conf.get(JobOptions.FRAMES_MAX_BYTES))
+                .maxFramePixels(conf.get(JobOptions.FRAMES_MAX_PIXELS))
+                .build();
+    }
+
+    static OffsetsInitializer startingOffsets(String s) {
+        return switch (s.trim().toLowerCase(Locale.ROOT)) {
+            case "committed-or-earliest" -> OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
+            case "earliest" -> OffsetsInitializer.earliest();
+            case "latest" -> OffsetsInitializer.latest();
+            default -> throw new IllegalArgumentException(JobOptions.STARTING_OFFSETS.key()
+                    + " must be committed-or-earliest|earliest|latest, found '" + s + "'");
+        };
+    }
+
+    static DeliveryGuarantee deliveryGuarantee(String s) {
+        return switch (s.trim().toLowerCase(Locale.ROOT)) {
+            case "exactly-once" -> DeliveryGuarantee.EXACTLY_ONCE;
+            case "at-least-once" -> DeliveryGuarantee.AT_LEAST_ONCE;
+            default -> throw new IllegalArgumentException(JobOptions.DELIVERY_GUARANTEE.key()
+                    + " must be exactly-once|at-least-once, found '" + s + "'");
+        };
+    }
+
+    private static <T extends Number> T nonNegative(String key, T v) {
+        if (v.longValue() < 0) {
+            throw new IllegalArgumentException(key + " must be >= 0, found " + v);
+        }
+        return v;
+    }
+
+    /** The key: the stream id. A named class so Flink needs no lambda type extraction. */
+    static final class StreamId implements KeySelector<FrameRecord, String> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public String getKey(FrameRecord r) {
+            return r.key;
+        }
+    }
+}

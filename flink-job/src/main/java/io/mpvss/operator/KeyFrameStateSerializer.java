@@ -1,0 +1,187 @@
+package io.mpvss.operator;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.api.common.typeutils.TypeSerializerSchemaCompatibility;
+import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
+import org.apache.flink.api.common.typeutils.base.TypeSerializerSingleton;
+import org.apache.flink.core.memory.DataInputView;
+import org.apache.flink.core.memory.DataOutputSerializer;
+import org.apache.flink.core.memory.DataOutputView;
+
+/**
+ * The explicit serializer of {@link KeyFrameState} (no Kryo, no POJO reflection): a stable, documented byte layout
+ * that RocksDB and checkpoints hold. Every record starts with its format version byte, so that a later layout can
+ * still read states written by this one; the serializer snapshot carries the same version.
+ *
+ * <pre>
+ * v1: u8 version=1 | utf modelId | i64 keySeq | i64 keyTs | i32 frameWidth | i32 frameHeight
+ *     | i32 n + n bytes image (model-res RGB) | i32 n + n f32 queries | i32 n + n f32 classLogits
+ *     | u8 maskPrecision (0 fp32, 1 fp16) | i32 n + n f32 or n f16 mask logits      (arrays little-endian)
+ * </pre>
+ */
+public final class KeyFrameStateSerializer extends TypeSerializerSingleton<KeyFrameState> {
+    private static final long serialVersionUID = 1L;
+
+    public static final int FORMAT_VERSION = 1;
+    public static final KeyFrameStateSerializer INSTANCE = new KeyFrameStateSerializer();
+
+    /** Bytes one stream's key frame takes in RocksDB and in checkpoints (the value, key and TTL aside). */
+    public static int serializedSize(KeyFrameState state) {
+        DataOutputSerializer out = new DataOutputSerializer(1024);
+        try {
+            INSTANCE.serialize(state, out);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return out.length();
+    }
+
+    @Override
+    public boolean isImmutableType() {
+        return false;
+    }
+
+    @Override
+    public KeyFrameState createInstance() {
+        return new KeyFrameState();
+    }
+
+    @Override
+    public KeyFrameState copy(KeyFrameState from) {
+        return from.deepCopy();
+    }
+
+    @Override
+    public KeyFrameState copy(KeyFrameState from, KeyFrameState reuse) {
+        return copy(from);
+    }
+
+    @Override
+    public int getLength() {
+        return -1;
+    }
+
+    @Override
+    public void serialize(KeyFrameState s, DataOutputView out) throws IOException {
+        out.writeByte(FORMAT_VERSION);
+        out.writeUTF(s.modelId);
+        out.writeLong(s.keySeq);
+        out.writeLong(s.keyTs);
+        out.writeInt(s.frameWidth);
+        out.writeInt(s.frameHeight);
+        out.writeInt(s.image.length);
+        out.write(s.image);
+        writeFloats(s.queries, out);
+        writeFloats(s.classLogits, out);
+        out.writeByte(s.maskPrecision.tag);
+        if (s.maskPrecision == MaskPrecision.FP16) {
+            short[] m = s.maskFp16;
+            ByteBuffer b = ByteBuffer.allocate(m.length * 2).order(ByteOrder.LITTLE_ENDIAN);
+            b.asShortBuffer().put(m);
+            out.writeInt(m.length);
+            out.write(b.array());
+        } else {
+            writeFloats(s.maskFp32, out);
+        }
+    }
+
+    @Override
+    public KeyFrameState deserialize(DataInputView in) throws IOException {
+        int version = in.readUnsignedByte();
+        if (version != 1) {
+            throw new IOException("KeyFrameState format version " + version + " is newer than this job ("
+                    + FORMAT_VERSION + ")");
+        }
+        KeyFrameState s = new KeyFrameState();
+        s.modelId = in.readUTF();
+        s.keySeq = in.readLong();
+        s.keyTs = in.readLong();
+        s.frameWidth = in.readInt();
+        s.frameHeight = in.readInt();
+        s.image = new byte[in.readInt()];
+        in.readFully(s.image);
+        s.queries = readFloats(in);
+        s.classLogits = readFloats(in);
+        s.maskPrecision = MaskPrecision.ofTag(in.readByte());
+        if (s.maskPrecision == MaskPrecision.FP16) {
+            int n = in.readInt();
+            byte[] raw = new byte[n * 2];
+            in.readFully(raw);
+            s.maskFp16 = new short[n];
+            ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(s.maskFp16);
+        } else {
+            s.maskFp32 = readFloats(in);
+        }
+        return s;
+    }
+
+    @Override
+    public KeyFrameState deserialize(KeyFrameState reuse, DataInputView in) throws IOException {
+        return deserialize(in);
+    }
+
+    @Override
+    public void copy(DataInputView in, DataOutputView out) throws IOException {
+        serialize(deserialize(in), out);
+    }
+
+    @Override
+    public TypeSerializerSnapshot<KeyFrameState> snapshotConfiguration() {
+        return new Snapshot();
+    }
+
+    static void writeFloats(float[] a, DataOutputView out) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(a.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(a);
+        out.writeInt(a.length);
+        out.write(b.array());
+    }
+
+    static float[] readFloats(DataInputView in) throws IOException {
+        int n = in.readInt();
+        byte[] raw = new byte[n * 4];
+        in.readFully(raw);
+        float[] a = new float[n];
+        ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(a);
+        return a;
+    }
+
+    /** Snapshot of the serializer: its format version; older versions stay readable record by record. */
+    public static final class Snapshot implements TypeSerializerSnapshot<KeyFrameState> {
+        private int readVersion = FORMAT_VERSION;
+
+        @Override
+        public int getCurrentVersion() {
+            return FORMAT_VERSION;
+        }
+
+        @Override
+        public void writeSnapshot(DataOutputView out) {}
+
+        @Override
+        public void readSnapshot(int version, DataInputView in, ClassLoader cl) throws IOException {
+            if (version > FORMAT_VERSION) {
+                throw new IOException("KeyFrameState snapshot version " + version + " is newer than this job ("
+                        + FORMAT_VERSION + ")");
+            }
+            readVersion = version;
+        }
+
+        @Override
+        public TypeSerializer<KeyFrameState> restoreSerializer() {
+            return INSTANCE;
+        }
+
+        @Override
+        public TypeSerializerSchemaCompatibility<KeyFrameState> resolveSchemaCompatibility(
+                TypeSerializerSnapshot<KeyFrameState> old) {
+            if (!(old instanceof Snapshot s) || s.readVersion > FORMAT_VERSION) {
+                return TypeSerializerSchemaCompatibility.incompatible();
+            }
+            return TypeSerializerSchemaCompatibility.compatibleAsIs();
+        }
+    }
+}

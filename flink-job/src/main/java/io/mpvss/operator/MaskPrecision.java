@@ -1,0 +1,35 @@
+package io.mpvss.operator;
+
+import java.util.Locale;
+
+/**
+ * How the key frame's mask logits are kept in state. They dominate the state (N x H/4 x W/4 floats: 10 MB at
+ * N=100, 480x864 in fp32), so fp16 halves it; docs/formats.md has the measured effect on the label maps.
+ */
+public enum MaskPrecision {
+    FP32((byte) 0),
+    FP16((byte) 1);
+
+    final byte tag;
+
+    MaskPrecision(byte tag) {
+        this.tag = tag;
+    }
+
+    static MaskPrecision ofTag(byte tag) {
+        for (MaskPrecision p : values()) {
+            if (p.tag == tag) {
+                return p;
+            }
+        }
+        throw new IllegalStateException("unknown mask precision tag " + tag);
+    }
+
+    public static MaskPrecision parse(String s) {
+        try {
+            return valueOf(s.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("state.mask-precision must be fp16|fp32, found '" + s + "'");
+        }
+    }
+}
