@@ -45,7 +45,7 @@ public final class ParityCheck {
         if (!Files.isDirectory(vectorsDir)) {
             throw new IOException(vectorsDir + ": parity vectors directory does not exist");
         }
-        List<String> cases = cases(vectorsDir);
+        Map<String, List<String>> cases = cases(vectorsDir);
         if (cases.isEmpty()) {
             throw new IOException(vectorsDir + ": no parity cases found");
         }
@@ -53,8 +53,9 @@ public final class ParityCheck {
         int checked = 0;
         try (ModelBundle bundle = ModelBundle.open(bundleDir, InferenceOptions.cpu())) {
             out.printf(Locale.ROOT, "parity: %s on %s, %d case(s)%n", bundle.modelId(), vectorsDir, cases.size());
-            for (String c : cases) {
-                for (String graph : List.of(BundleContract.SEGMENTOR, BundleContract.PROPAGATOR)) {
+            for (Map.Entry<String, List<String>> ce : cases.entrySet()) {
+                String c = ce.getKey();
+                for (String graph : ce.getValue()) {
                     Path g = vectorsDir.resolve(c).resolve(graph);
                     if (!Files.isDirectory(g)) {
                         out.printf(Locale.ROOT, "FAIL %s/%s: directory missing%n", c, graph);
@@ -86,6 +87,9 @@ public final class ParityCheck {
                         }
                         checked++;
                         ok &= compare(c + "/" + graph + " " + name, want, got, out);
+                        if (name.equals(BundleContract.SEMANTIC)) {
+                            reportDecisive(g.resolve("aux").resolve("semantic_top2_gap.npy"), want, got, out);
+                        }
                     }
                     for (String required : List.of(BundleContract.SEMANTIC, BundleContract.MASK_LOGITS)) {
                         if (!expected.containsKey(required)) {
@@ -151,24 +155,68 @@ public final class ParityCheck {
         return m;
     }
 
+    /** Informational: agreement on pixels whose top-2 class score gap exceeds 1e-4 (not near-ties). */
+    private static void reportDecisive(Path gapFile, Tensor want, Tensor got, PrintStream out) throws IOException {
+        if (!Files.isRegularFile(gapFile)) {
+            return;
+        }
+        Tensor gap = NpyReader.read(gapFile);
+        if (!gap.isFloat() || gap.elements() != want.elements()) {
+            return;
+        }
+        long n = 0;
+        long same = 0;
+        for (int i = 0; i < gap.f32().length; i++) {
+            if (gap.f32()[i] > 1e-4f) {
+                n++;
+                if (want.u8()[i] == got.u8()[i]) {
+                    same++;
+                }
+            }
+        }
+        out.printf(Locale.ROOT, "     (on %d pixels with top-2 gap > 1e-4: %.4f%% equal)%n", n,
+                n == 0 ? 100.0 : 100.0 * same / n);
+    }
+
     /**
-     * Cases named by vectors.json ({@code {"cases":[...]}} or a list; entries strings or objects with a "name" or
-     * "case"); read defensively: if absent or unreadable, every subdirectory is a case.
+     * Cases and their graphs. From vectors.json ({@code cases} and {@code extra_cases}: strings, or objects with a
+     * "name" and the graphs they have as keys), read defensively: if absent, unreadable or naming nothing, every
+     * subdirectory is a case with the graph subdirectories it has.
      */
-    static List<String> cases(Path dir) throws IOException {
-        List<String> cases = new ArrayList<>();
+    static Map<String, List<String>> cases(Path dir) throws IOException {
+        List<String> graphs = List.of(BundleContract.SEGMENTOR, BundleContract.PROPAGATOR);
+        Map<String, List<String>> cases = new LinkedHashMap<>();
         Path index = dir.resolve("vectors.json");
         if (Files.isRegularFile(index)) {
             try {
                 JsonNode root = new ObjectMapper().readTree(index.toFile());
-                JsonNode list = root != null && root.isObject() ? root.get("cases") : root;
-                if (list != null && list.isArray()) {
+                List<JsonNode> lists = new ArrayList<>();
+                if (root != null && root.isArray()) {
+                    lists.add(root);
+                } else if (root != null && root.isObject()) {
+                    for (String k : List.of("cases", "extra_cases")) {
+                        if (root.has(k) && root.get(k).isArray()) {
+                            lists.add(root.get(k));
+                        }
+                    }
+                }
+                for (JsonNode list : lists) {
                     for (JsonNode c : list) {
                         String name = c.isTextual() ? c.asText()
                                 : c.has("name") ? c.get("name").asText() : c.has("case") ? c.get("case").asText() : null;
-                        if (name != null && Files.isDirectory(dir.resolve(name))) {
-                            cases.add(name);
+                        if (name == null) {
+                            continue;
                         }
+                        List<String> gs = new ArrayList<>();
+                        for (String g : graphs) {
+                            if (!c.isObject() || c.has(g)) {
+                                gs.add(g);
+                            }
+                        }
+                        if (gs.isEmpty()) {
+                            gs.addAll(graphs);
+                        }
+                        cases.put(name, gs);
                     }
                 }
             } catch (IOException e) {
@@ -177,7 +225,10 @@ public final class ParityCheck {
         }
         if (cases.isEmpty()) {
             try (Stream<Path> sub = Files.list(dir)) {
-                sub.filter(Files::isDirectory).map(p -> p.getFileName().toString()).sorted().forEach(cases::add);
+                for (Path p : sub.filter(Files::isDirectory).sorted().toList()) {
+                    List<String> gs = graphs.stream().filter(g -> Files.isDirectory(p.resolve(g))).toList();
+                    cases.put(p.getFileName().toString(), gs.isEmpty() ? graphs : gs);
+                }
             }
         }
         return cases;

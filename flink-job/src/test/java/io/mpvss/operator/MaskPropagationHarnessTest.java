@@ -1,0 +1,351 @@
+package io.mpvss.operator;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.mpvss.format.FrameDecoder;
+import io.mpvss.format.FrameRecord;
+import io.mpvss.format.LabelMapPng;
+import io.mpvss.format.MaskDocument;
+import io.mpvss.format.TestFrames;
+import io.mpvss.format.WireFormat;
+import io.mpvss.model.InferenceOptions;
+import io.mpvss.model.ModelBundle;
+import io.mpvss.model.PropagatorInput;
+import io.mpvss.model.SegmentorOutput;
+import io.mpvss.model.TestBundles;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The keyed operator in Flink's own operator test harness, on a real exported bundle. */
+class MaskPropagationHarnessTest {
+
+    static final int W = 192;
+    static final int H = 112;
+    static ModelBundle bundle;
+
+    @BeforeAll
+    static void openBundle() {
+        bundle = ModelBundle.open(TestBundles.dir(), InferenceOptions.cpu());
+    }
+
+    @AfterAll
+    static void closeBundle() {
+        bundle.close();
+    }
+
+    static MaskPropagation.Settings.Builder settings() {
+        return MaskPropagation.Settings.builder(TestBundles.dir().toString())
+                .inference(InferenceOptions.cpu())
+                .keyInterval(5)
+                .maxSeqGap(3)
+                .maxTimeGap(Duration.ofSeconds(2))
+                .stateTtl(Duration.ZERO);
+    }
+
+    static KeyedOneInputStreamOperatorTestHarness<String, FrameRecord, MaskDocument> harness(
+            MaskPropagation.Settings s) throws Exception {
+        return new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new MaskPropagation(s)),
+                r -> r.key, Types.STRING);
+    }
+
+    static FrameRecord frame(String stream, long seq) {
+        return frame(stream, seq, 1_000_000L + seq * 40, W, H);
+    }
+
+    static FrameRecord frame(String stream, long seq, long ts, int w, int h) {
+        return FrameRecord.of(stream, seq, ts, TestFrames.jpeg(w, h, stream.hashCode() & 7, seq));
+    }
+
+    static List<MaskDocument> run(KeyedOneInputStreamOperatorTestHarness<String, FrameRecord, MaskDocument> h,
+            List<FrameRecord> in) throws Exception {
+        int before = h.extractOutputValues().size();
+        for (FrameRecord r : in) {
+            h.processElement(r, r.timestamp);
+        }
+        List<MaskDocument> all = h.extractOutputValues();
+        return new ArrayList<>(all.subList(before, all.size()));
+    }
+
+    static List<FrameRecord> deadLetters(KeyedOneInputStreamOperatorTestHarness<String, FrameRecord, MaskDocument> h) {
+        var q = h.getSideOutput(MaskPropagation.DEAD_LETTERS);
+        return q == null ? List.of() : q.stream().map(StreamRecord::getValue).collect(Collectors.toList());
+    }
+
+    /**
+     * What the job must output for contiguous frames of one stream with key interval 5: an independent offline
+     * run of the graphs with key frames at 0, 5, 10... and the fp16 state round trip.
+     */
+    static byte[][] offline(List<FrameRecord> frames, int interval, MaskPrecision precision) throws Exception {
+        byte[][] out = new byte[frames.size()][];
+        byte[] keyImage = null;
+        SegmentorOutput key = null;
+        float[] keyMasks = null;
+        for (int i = 0; i < frames.size(); i++) {
+            FrameDecoder.Rgb rgb = FrameDecoder.decode(frames.get(i), Long.MAX_VALUE);
+            byte[] img = FrameDecoder.resizeBilinear(rgb.pixels(), rgb.width(), rgb.height(),
+                    bundle.manifest().width(), bundle.manifest().height());
+            byte[] sem;
+            if (i % interval == 0) {
+                key = bundle.segment(img);
+                keyImage = img;
+                keyMasks = KeyFrameState.compactRoundTrip(key.maskLogits(), precision);
+                sem = key.semantic();
+            } else {
+                sem = bundle.propagate(new PropagatorInput(keyImage, img, key.queries(), key.classLogits(), keyMasks))
+                        .semantic();
+            }
+            out[i] = FrameDecoder.resizeNearest(sem, bundle.manifest().width(), bundle.manifest().height(),
+                    rgb.width(), rgb.height());
+        }
+        return out;
+    }
+
+    @Test
+    void keyAndPropagatedFramesEqualTheOfflineRun() throws Exception {
+        List<FrameRecord> in = new ArrayList<>();
+        for (int s = 0; s < 12; s++) {
+            in.add(frame("cam-a", s));
+        }
+        try (var h = harness(settings().build())) {
+            h.open();
+            List<MaskDocument> out = run(h, in);
+            assertEquals(12, out.size());
+            byte[][] want = offline(in, 5, MaskPrecision.FP16);
+            for (int i = 0; i < 12; i++) {
+                MaskDocument d = out.get(i);
+                assertEquals("cam-a", d.getStream());
+                assertEquals(i, d.getSeq());
+                assertEquals(1_000_000L + i * 40, d.getCaptureTs());
+                assertEquals(i % 5 == 0, d.isKeyFrame(), "key flag of seq " + i);
+                assertEquals(i - i % 5, d.getKeySeq());
+                assertEquals(i == 0 ? "no-state" : i % 5 == 0 ? "interval" : null, d.getKeyReason());
+                assertEquals(bundle.modelId(), d.getModel());
+                assertEquals(W, d.getWidth());
+                assertEquals(H, d.getHeight());
+                LabelMapPng.Image lm = LabelMapPng.read(d.getLabelMapPng());
+                assertEquals(W, lm.width());
+                assertEquals(H, lm.height());
+                assertArrayEquals(want[i], lm.labels(), "label map of seq " + i);
+                assertEquals((long) W * H, d.classPixels().values().stream().mapToLong(Long::longValue).sum());
+                assertEquals(List.of(bundle.manifest().classNames()), List.copyOf(d.classPixels().keySet()));
+            }
+            assertTrue(deadLetters(h).isEmpty());
+        }
+    }
+
+    @Test
+    void forcedKeyFramesNameTheirReason() throws Exception {
+        try (var h = harness(settings().build())) {
+            h.open();
+            List<MaskDocument> out = run(h, List.of(
+                    frame("cam-b", 0),                               // no-state
+                    frame("cam-b", 1),
+                    frame("cam-b", 5),                               // seq jump 4 > 3: seq-gap
+                    frame("cam-b", 6),
+                    frame("cam-b", 7, 1_000_000L + 7 * 40 + 2500, W, H),  // 2.5 s pause: time-gap
+                    frame("cam-b", 8, 1_000_000L + 8 * 40 + 2500, 160, 96), // resolution
+                    frame("cam-b", 9, 1_000_000L + 9 * 40 + 2500, 160, 96)));
+            List<String> reasons = out.stream().map(d -> String.valueOf(d.getKeyReason())).toList();
+            assertEquals(List.of("no-state", "null", "seq-gap", "null", "time-gap", "resolution", "null"), reasons);
+            assertEquals(List.of(0L, 0L, 5L, 5L, 7L, 8L, 8L), out.stream().map(MaskDocument::getKeySeq).toList());
+            assertEquals(160, out.get(6).getWidth());
+            assertEquals(96, LabelMapPng.read(out.get(6).getLabelMapPng()).height());
+        }
+    }
+
+    @Test
+    void modelChangeAfterRestoreForcesKeyFrame(@TempDir Path tmp) throws Exception {
+        OperatorSubtaskState snap;
+        try (var h = harness(settings().build())) {
+            h.open();
+            run(h, List.of(frame("cam-c", 0), frame("cam-c", 1)));
+            snap = h.snapshot(1L, 1L);
+        }
+        // Same graphs, new version in the manifest: a redeploy of another model version.
+        Path other = TestBundles.copyTo(tmp.resolve("v2"));
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode man = (ObjectNode) json.readTree(other.resolve("manifest.json").toFile());
+        man.put("version", man.get("version").asText() + "-next");
+        json.writeValue(other.resolve("manifest.json").toFile(), man);
+        try (var h = harness(MaskPropagation.Settings.builder(other.toString()).inference(InferenceOptions.cpu())
+                .keyInterval(5).stateTtl(Duration.ZERO).build())) {
+            h.initializeState(snap);
+            h.open();
+            List<MaskDocument> out = run(h, List.of(frame("cam-c", 2), frame("cam-c", 3)));
+            assertEquals("model-change", out.get(0).getKeyReason());
+            assertTrue(out.get(0).getModel().endsWith("-next"));
+            assertNull(out.get(1).getKeyReason());
+            assertEquals(2L, out.get(1).getKeySeq());
+        }
+    }
+
+    @Test
+    void stateHoldsTheKeyFrameCompactly() throws Exception {
+        try (var h = harness(settings().build())) {
+            h.open();
+            run(h, List.of(frame("cam-d", 0), frame("cam-d", 1), frame("cam-d", 2)));
+            var op = h.getOperator();
+            op.setCurrentKey("cam-d");
+            KeyFrameState key = op.getKeyedStateStore().getState(
+                    new ValueStateDescriptor<>(MaskPropagation.KEY_STATE, KeyFrameStateSerializer.INSTANCE)).value();
+            StreamCursor cur = op.getKeyedStateStore().getState(
+                    new ValueStateDescriptor<>(MaskPropagation.CURSOR_STATE, StreamCursorSerializer.INSTANCE)).value();
+            assertNotNull(key);
+            assertEquals(0L, key.keySeq());
+            assertEquals(1_000_000L, key.keyTs());
+            assertEquals(bundle.modelId(), key.modelId());
+            assertEquals(W, key.frameWidth());
+            assertEquals(H, key.frameHeight());
+            assertEquals(bundle.imageBytes(), key.image().length);
+            var m = bundle.manifest();
+            assertEquals(m.queries() * m.queryDim(), key.queries().length);
+            assertEquals(m.queries() * (m.numClasses() + 1), key.classLogits().length);
+            assertEquals(MaskPrecision.FP16, key.maskPrecision());
+            assertEquals(bundle.maskElements(), key.maskFp16.length);
+            assertNull(key.maskFp32);
+            assertEquals(new StreamCursor(2, 1_000_000L + 80, 2), cur);
+            // state bytes per stream, as RocksDB and checkpoints hold them
+            int size = KeyFrameStateSerializer.serializedSize(key);
+            int expected = bundle.imageBytes() + 4 * (key.queries().length + key.classLogits().length)
+                    + 2 * bundle.maskElements();
+            assertTrue(size >= expected && size < expected + 200, "size " + size + " vs payload " + expected);
+            System.out.printf("state per stream (fp16 masks): %d bytes (%s)%n", size, bundle.modelId());
+        }
+    }
+
+    @Test
+    void snapshotAndRestoreGiveIdenticalOutput() throws Exception {
+        List<FrameRecord> in = new ArrayList<>();
+        for (int s = 0; s < 13; s++) {
+            in.add(frame("cam-e", s));
+            in.add(frame("cam-f", s));
+        }
+        List<MaskDocument> reference;
+        try (var h = harness(settings().build())) {
+            h.open();
+            reference = run(h, in);
+        }
+        List<MaskDocument> restored = new ArrayList<>();
+        OperatorSubtaskState snap;
+        try (var h = harness(settings().build())) {
+            h.open();
+            restored.addAll(run(h, in.subList(0, 15)));
+            snap = h.snapshot(7L, 7L);
+        }
+        try (var h = harness(settings().build())) {
+            h.initializeState(snap);
+            h.open();
+            restored.addAll(run(h, in.subList(15, in.size())));
+        }
+        assertEquals(reference.size(), restored.size());
+        for (int i = 0; i < reference.size(); i++) {
+            MaskDocument a = reference.get(i);
+            MaskDocument b = restored.get(i);
+            assertEquals(a.getStream() + a.getSeq() + a.isKeyFrame() + a.getKeySeq() + a.getKeyReason(),
+                    b.getStream() + b.getSeq() + b.isKeyFrame() + b.getKeySeq() + b.getKeyReason());
+            assertArrayEquals(a.getLabelMapPng(), b.getLabelMapPng(), "label map " + a);
+            assertArrayEquals(a.getClassCounts(), b.getClassCounts());
+        }
+    }
+
+    @Test
+    void badRecordsGoToTheDeadLetterOutputAndGoodFramesAreUnaffected() throws Exception {
+        List<FrameRecord> good = new ArrayList<>();
+        for (int s = 0; s < 8; s++) {
+            good.add(frame("cam-g", s));
+        }
+        FrameRecord garbage = FrameRecord.of("cam-g", 3, 1_000_120L, new byte[] {1, 2, 3, 4, 5});
+        FrameRecord truncatedJpeg = FrameRecord.of("cam-g", 4, 1_000_160L,
+                java.util.Arrays.copyOf(good.get(4).value, 40));
+        FrameRecord noSeq = good.get(5).withoutHeader(WireFormat.HEADER_SEQ);
+        FrameRecord badTs = good.get(5).withoutHeader(WireFormat.HEADER_TS)
+                .addHeader(WireFormat.HEADER_TS, "yesterday".getBytes());
+        FrameRecord rawWrongSize = FrameRecord.of("cam-g", 6, 1_000_240L, new byte[100])
+                .addHeader(WireFormat.HEADER_WIDTH, "10".getBytes()).addHeader(WireFormat.HEADER_HEIGHT, "10".getBytes());
+        FrameRecord emptyKey = FrameRecord.of("", 1, 1L, good.get(0).value);
+        FrameRecord duplicate = good.get(2).copy();
+        FrameRecord stale = good.get(1).copy();
+
+        List<FrameRecord> mixed = new ArrayList<>();
+        mixed.addAll(good.subList(0, 3));
+        mixed.addAll(List.of(garbage, truncatedJpeg, noSeq, badTs, rawWrongSize, emptyKey, duplicate, stale));
+        mixed.addAll(good.subList(3, 8));
+
+        List<MaskDocument> clean;
+        try (var h = harness(settings().build())) {
+            h.open();
+            clean = run(h, good);
+        }
+        try (var h = harness(settings().build())) {
+            h.open();
+            List<MaskDocument> out = run(h, mixed);
+            assertEquals(8, out.stream().filter(d -> d.getStream().equals("cam-g")).count());
+            for (int i = 0; i < 8; i++) {
+                assertEquals(clean.get(i).getSeq(), out.get(i).getSeq());
+                assertEquals(clean.get(i).getKeySeq(), out.get(i).getKeySeq());
+                assertArrayEquals(clean.get(i).getLabelMapPng(), out.get(i).getLabelMapPng());
+            }
+            List<FrameRecord> dead = deadLetters(h);
+            List<String> classes = dead.stream().map(r -> r.headerString(WireFormat.DLQ_ERROR_CLASS)).toList();
+            assertEquals(List.of("undecodable-image", "undecodable-image", "missing-header", "bad-header",
+                    "undecodable-image", "empty-key", "stale-or-duplicate", "stale-or-duplicate"), classes);
+            for (FrameRecord d : dead) {
+                assertFalse(d.headerString(WireFormat.DLQ_ERROR_MESSAGE).isEmpty());
+                assertNotNull(d.header(WireFormat.DLQ_ERROR_TS));
+            }
+            // the original record is unchanged: same value, and its headers come first, as they were
+            assertArrayEquals(garbage.value, dead.get(0).value);
+            assertEquals(List.of(garbage.headerKeys),
+                    List.of(dead.get(0).headerKeys).subList(0, garbage.headerKeys.length));
+        }
+    }
+
+    @Test
+    void fp16MaskStateAgreesWithFp32(@TempDir Path tmp) throws Exception {
+        // The measured effect of fp16 mask logits in state: label agreement against fp32, on propagated frames.
+        List<FrameRecord> in = new ArrayList<>();
+        for (int s = 0; s < 20; s++) {
+            in.add(frame("cam-h", s));
+        }
+        byte[][] fp16 = offline(in, 5, MaskPrecision.FP16);
+        byte[][] fp32 = offline(in, 5, MaskPrecision.FP32);
+        long same = 0;
+        long total = 0;
+        for (int i = 0; i < in.size(); i++) {
+            if (i % 5 == 0) {
+                assertArrayEquals(fp32[i], fp16[i]); // key frames do not read the state
+                continue;
+            }
+            for (int p = 0; p < fp16[i].length; p++) {
+                same += fp16[i][p] == fp32[i][p] ? 1 : 0;
+            }
+            total += fp16[i].length;
+        }
+        double agree = (double) same / total;
+        System.out.printf("fp16 vs fp32 mask state: %.5f%% of propagated label pixels equal (%d px, %s)%n",
+                agree * 100, total, bundle.modelId());
+        assertTrue(agree > 0.99, "fp16 mask state changes too many labels: " + agree);
+        Files.writeString(tmp.resolve("ok"), "");
+    }
+}
