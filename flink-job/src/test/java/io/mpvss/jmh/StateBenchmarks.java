@@ -1,0 +1,99 @@
+package io.mpvss.jmh;
+
+import java.io.IOException;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.flink.core.memory.DataInputDeserializer;
+import org.apache.flink.core.memory.DataOutputSerializer;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+import io.mpvss.model.SegmentorOutput;
+import io.mpvss.operator.KeyFrameState;
+import io.mpvss.operator.KeyFrameStateSerializer;
+import io.mpvss.operator.MaskPrecision;
+
+/**
+ * The operator's key-frame state through its own serializer ({@link KeyFrameStateSerializer}): what RocksDB pays on
+ * every key-frame write (serialize) and on every frame's read (deserialize), and what a checkpoint pays per stream.
+ * Sizes as the bundle's: {@code size} = HxW, {@code queries} = N, {@code classes} = K.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 3, time = 1)
+@Fork(1)
+@State(Scope.Benchmark)
+public class StateBenchmarks {
+
+    @Param({"256x512"})
+    public String size;
+
+    @Param({"100"})
+    public int queries;
+
+    @Param({"64"})
+    public int queryDim;
+
+    @Param({"7"})
+    public int classes;
+
+    @Param({"fp16", "fp32"})
+    public String precision;
+
+    private KeyFrameState state;
+    private DataOutputSerializer out;
+    private byte[] bytes;
+
+    @Setup
+    public void setup() throws IOException {
+        int[] hw = JmhInputs.size(size);
+        int h = hw[0];
+        int w = hw[1];
+        SegmentorOutput so = new SegmentorOutput(JmhInputs.floats(queries * queryDim, 1),
+                JmhInputs.floats(queries * (classes + 1), 2), JmhInputs.floats(queries * (h / 4) * (w / 4), 3),
+                JmhInputs.labels(h, w, 4));
+        state = KeyFrameState.of("jmh@1", 10, 1_700_000_000_000L, w, h, JmhInputs.rgb(h, w, 5), so,
+                MaskPrecision.parse(precision));
+        out = new DataOutputSerializer(KeyFrameStateSerializer.serializedSize(state) + 64);
+        KeyFrameStateSerializer.INSTANCE.serialize(state, out);
+        bytes = out.getCopyOfBuffer();
+    }
+
+    @Benchmark
+    public int serialize() throws IOException {
+        out.clear();
+        KeyFrameStateSerializer.INSTANCE.serialize(state, out);
+        return out.length();
+    }
+
+    @Benchmark
+    public KeyFrameState deserialize() throws IOException {
+        return KeyFrameStateSerializer.INSTANCE.deserialize(new DataInputDeserializer(bytes));
+    }
+
+    @Benchmark
+    public KeyFrameState roundTrip() throws IOException {
+        out.clear();
+        KeyFrameStateSerializer.INSTANCE.serialize(state, out);
+        return KeyFrameStateSerializer.INSTANCE.deserialize(new DataInputDeserializer(out.getSharedBuffer(), 0,
+                out.length()));
+    }
+
+    /** Creating the state from segmentor outputs includes the fp32 -> fp16 compaction of the mask logits. */
+    @Benchmark
+    public KeyFrameState compact() {
+        return KeyFrameState.of("jmh@1", 10, 1_700_000_000_000L, 0, 0, state.image(),
+                new SegmentorOutput(state.queries(), state.classLogits(), state.maskLogits(), null),
+                MaskPrecision.parse(precision));
+    }
+}
