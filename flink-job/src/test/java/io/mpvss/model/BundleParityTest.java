@@ -1,0 +1,53 @@
+package io.mpvss.model;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * ONNX Runtime Java against PyTorch on model-ops' parity vectors: one test per {@code bundleDir=vectorsDir} pair of
+ * the system property {@code mpvss.parity.dirs} (comma-separated; the repo's test script exports the vectors with
+ * Python and passes them). Skipped when the property is unset; a named directory that is missing fails.
+ */
+class BundleParityTest {
+
+    @TestFactory
+    List<DynamicTest> parity() {
+        String prop = System.getProperty("mpvss.parity.dirs");
+        Assumptions.assumeTrue(prop != null && !prop.isBlank(),
+                "mpvss.parity.dirs not set: no parity vectors to check (run the repo's test script, or pass "
+                        + "-Dmpvss.parity.dirs=bundleDir=vectorsDir[,...])");
+        List<DynamicTest> tests = new ArrayList<>();
+        for (String pair : prop.split(",")) {
+            if (pair.isBlank()) {
+                continue;
+            }
+            String[] kv = pair.trim().split("=", 2);
+            tests.add(DynamicTest.dynamicTest(pair.trim(), () -> {
+                if (kv.length != 2) {
+                    throw new AssertionError("mpvss.parity.dirs entry '" + pair + "' is not bundleDir=vectorsDir");
+                }
+                Path bundle = Paths.get(kv[0]);
+                Path vectors = Paths.get(kv[1]);
+                assertTrue(Files.isDirectory(bundle), "bundle directory missing: " + bundle.toAbsolutePath());
+                assertTrue(Files.isDirectory(vectors), "vectors directory missing: " + vectors.toAbsolutePath());
+                ByteArrayOutputStream buf = new ByteArrayOutputStream();
+                boolean ok = ParityCheck.run(bundle, vectors, new PrintStream(buf, true, StandardCharsets.UTF_8));
+                String report = buf.toString(StandardCharsets.UTF_8);
+                System.out.print(report);
+                assertTrue(ok, "parity failed:\n" + report);
+            }));
+        }
+        return tests;
+    }
+}
