@@ -124,6 +124,8 @@ public final class MpvssJob {
         SingleOutputStreamOperator<FrameRecord> valid = frames
                 .process(new FrameValidator(conf.get(JobOptions.FRAMES_MAX_BYTES)))
                 .returns(FrameRecord.class)
+                // Same parallelism as the source, so it chains to it: a rebalance here would reorder a stream.
+                .setParallelism(frames.getParallelism())
                 .name("validate").uid("validate");
         SingleOutputStreamOperator<MaskDocument> masks = valid
                 .keyBy(new StreamId(), Types.STRING)

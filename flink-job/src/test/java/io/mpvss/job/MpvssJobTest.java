@@ -1,0 +1,113 @@
+package io.mpvss.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mpvss.format.FrameRecord;
+import io.mpvss.format.TestFrames;
+import io.mpvss.format.WireFormat;
+import io.mpvss.model.InvalidBundleException;
+import io.mpvss.model.TestBundles;
+import io.mpvss.operator.MaskPropagation;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.CloseableIterator;
+import org.junit.jupiter.api.Test;
+
+/** Options, client-side checks, and the pipeline between in-memory ends on a local Flink runtime. */
+class MpvssJobTest {
+
+    @Test
+    void parsesArgumentsAndPassesKafkaPropertiesThrough() {
+        Configuration c = MpvssJob.parseArgs(new String[] {"--kafka.bootstrap-servers", "b1:9093,b2:9093",
+                "--key.interval", "3", "--key.max-time-gap", "500 ms", "--kafka.properties.security.protocol", "SASL_SSL",
+                "--kafka.properties.sasl.mechanism", "SCRAM-SHA-512", "--parallelism.default", "4",
+                "--state.mask-precision", "fp32"});
+        assertEquals("b1:9093,b2:9093", c.get(JobOptions.BOOTSTRAP_SERVERS));
+        assertEquals(3, c.get(JobOptions.KEY_INTERVAL));
+        assertEquals(Duration.ofMillis(500), c.get(JobOptions.KEY_MAX_TIME_GAP));
+        assertEquals("mpvss", c.get(JobOptions.GROUP_ID));
+        assertEquals(Duration.ofMinutes(30), c.get(JobOptions.STATE_TTL));
+        Properties p = JobOptions.kafkaProperties(c);
+        assertEquals("SASL_SSL", p.getProperty("security.protocol"));
+        assertEquals("SCRAM-SHA-512", p.getProperty("sasl.mechanism"));
+        assertEquals(2, p.size());
+        MaskPropagation.Settings s = MpvssJob.settings(c);
+        assertEquals("FP32", s.maskPrecision().name());
+    }
+
+    @Test
+    void refusesBadSettings() {
+        assertThrows(IllegalArgumentException.class,
+                () -> MpvssJob.settings(MpvssJob.parseArgs(new String[] {"--inference.device", "tpu"})));
+        assertThrows(IllegalArgumentException.class,
+                () -> MpvssJob.settings(MpvssJob.parseArgs(new String[] {"--state.mask-precision", "int4"})));
+        assertThrows(IllegalArgumentException.class,
+                () -> MpvssJob.settings(MpvssJob.parseArgs(new String[] {"--key.interval", "-1"})));
+        assertThrows(IllegalArgumentException.class, () -> MpvssJob.startingOffsets("newest"));
+        assertThrows(IllegalArgumentException.class, () -> MpvssJob.deliveryGuarantee("exactly-twice"));
+        assertEquals(19, JobOptions.all().size());
+        JobOptions.all().forEach(o -> assertTrue(o.hasDefaultValue() && o.description() != null, o.key()));
+    }
+
+    @Test
+    void badModelDirFailsOnTheClientBeforeSubmission() {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        Configuration c = new Configuration();
+        c.set(JobOptions.MODEL_DIR, "/nonexistent/bundle");
+        InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> MpvssJob.buildKafkaPipeline(env, c));
+        assertTrue(e.getMessage().contains("/nonexistent/bundle"), e.getMessage());
+    }
+
+    @Test
+    void pipelineRunsBetweenAnyEnds() throws Exception {
+        List<FrameRecord> in = new ArrayList<>();
+        for (int s = 0; s < 3; s++) {
+            for (int seq = 0; seq < 7; seq++) {
+                in.add(FrameRecord.of("cam-" + s, seq, 1000 + seq * 40L, TestFrames.jpeg(96, 64, s, seq)));
+            }
+        }
+        in.add(FrameRecord.of("cam-0", 99, 5000, new byte[] {0, 1, 2}));
+        in.add(FrameRecord.of("cam-1", 1, 5000, TestFrames.jpeg(96, 64, 1, 1)));
+        in.add(FrameRecord.of("cam-2", 9, 5000, TestFrames.jpeg(96, 64, 1, 1)).withoutHeader(WireFormat.HEADER_TS));
+
+        Configuration conf = new Configuration();
+        conf.set(JobOptions.MODEL_DIR, TestBundles.dir().toString());
+        conf.set(JobOptions.INFERENCE_DEVICE, "cpu");
+        conf.set(JobOptions.KEY_INTERVAL, 3);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        DataStream<FrameRecord> frames = env.fromData(in, TypeInformation.of(FrameRecord.class)).setParallelism(1);
+        MpvssJob.Outputs out = MpvssJob.build(frames, conf);
+        DataStream<String> all = out.masks()
+                .map(d -> "mask " + d.getStream() + " " + d.getSeq() + " " + d.isKeyFrame() + " " + d.getKeySeq())
+                .returns(Types.STRING)
+                .union(out.deadLetters().map(r -> "dead " + r.key + " " + r.headerString(WireFormat.DLQ_ERROR_CLASS))
+                        .returns(Types.STRING));
+        List<String> got = new ArrayList<>();
+        try (CloseableIterator<String> it = all.executeAndCollect("pipeline-test")) {
+            it.forEachRemaining(got::add);
+        }
+        assertEquals(in.size(), got.size(), got.toString());
+        for (int s = 0; s < 3; s++) {
+            String cam = "cam-" + s;
+            List<String> masks = got.stream().filter(x -> x.startsWith("mask " + cam + " ")).toList();
+            List<String> want = new ArrayList<>();
+            for (int seq = 0; seq < 7; seq++) {
+                want.add("mask " + cam + " " + seq + " " + (seq % 3 == 0) + " " + (seq - seq % 3));
+            }
+            assertEquals(want, masks, "in order, keys every 3");
+        }
+        assertTrue(got.contains("dead cam-0 undecodable-image"), got.toString());
+        assertTrue(got.contains("dead cam-1 stale-or-duplicate"), got.toString());
+        assertTrue(got.contains("dead cam-2 missing-header"), got.toString());
+    }
+}
