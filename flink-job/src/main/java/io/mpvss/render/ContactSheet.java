@@ -70,6 +70,13 @@ public final class ContactSheet {
 
     /** Draws the sheet. */
     public synchronized BufferedImage render() {
+        // streams by name, tiles by seq, whatever order they were added in (renderers may run in parallel)
+        java.util.TreeMap<String, List<Tile>> sorted = new java.util.TreeMap<>();
+        rows.forEach((k, v) -> {
+            List<Tile> l = new ArrayList<>(v);
+            l.sort(java.util.Comparator.comparingLong(Tile::seq));
+            sorted.put(k, l);
+        });
         float fs = 15f;
         int pad = 16;
         int gap = 10;
@@ -80,7 +87,7 @@ public final class ContactSheet {
         BufferedImage scratch = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB);
         Graphics2D m = Drawing.graphics(scratch);
         m.setFont(Drawing.font(Font.BOLD, fs));
-        for (Map.Entry<String, List<Tile>> e : rows.entrySet()) {
+        for (Map.Entry<String, List<Tile>> e : sorted.entrySet()) {
             labelW = Math.max(labelW, m.getFontMetrics().stringWidth(e.getKey()));
             for (Tile t : e.getValue()) {
                 thumbH = Math.max(thumbH, t.thumb.getHeight());
@@ -119,7 +126,7 @@ public final class ContactSheet {
         int y = headerH;
         Font caption = Drawing.font(Font.PLAIN, fs * 0.8f);
         Font captionBold = Drawing.font(Font.BOLD, fs * 0.8f);
-        for (Map.Entry<String, List<Tile>> e : rows.entrySet()) {
+        for (Map.Entry<String, List<Tile>> e : sorted.entrySet()) {
             List<Tile> tiles = e.getValue();
             g.setFont(Drawing.font(Font.BOLD, fs));
             g.setColor(Drawing.TEXT);

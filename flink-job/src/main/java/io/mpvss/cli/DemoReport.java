@@ -1,0 +1,271 @@
+package io.mpvss.cli;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import io.mpvss.format.LabelMapPng;
+import io.mpvss.metrics.ConfusionMatrix;
+import io.mpvss.metrics.LabelClips;
+import io.mpvss.metrics.LatencyStats;
+import io.mpvss.metrics.SegmentationMetrics;
+import io.mpvss.model.ModelManifest;
+import io.mpvss.render.Palette;
+
+/** The demo's numbers: counts, throughput, latency, mIoU against the clips' labels, DLQ; as JSON and Markdown. */
+final class DemoReport {
+
+    private final Map<String, Object> json = new LinkedHashMap<>();
+    private final StringBuilder md = new StringBuilder();
+    private final Map<String, Map<String, Long>> classPixels = new HashMap<>();
+    private String miouText = "n/a";
+
+    private DemoReport() {
+    }
+
+    private static String key(String stream, long seq) {
+        return stream + "\u0000" + seq;
+    }
+
+    /** The class pixel counts of a received map (computed while scoring). */
+    Map<String, Long> classPixels(DemoCommand.Received r) {
+        return classPixels.getOrDefault(key(r.stream(), r.seq()), Map.of());
+    }
+
+    String miouText() {
+        return miouText;
+    }
+
+    String markdown() {
+        return md.toString();
+    }
+
+    void write(Path dir) throws IOException {
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(dir.resolve("summary.json").toFile(),
+                json);
+        Files.writeString(dir.resolve("summary.md"), md.toString(), StandardCharsets.UTF_8);
+    }
+
+    private static Object num(double v) {
+        return Double.isNaN(v) || Double.isInfinite(v) ? null : Math.round(v * 1000) / 1000.0;
+    }
+
+    private static Map<String, Object> stats(LatencyStats s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("count", s.count());
+        m.put("p50", num(s.p50()));
+        m.put("p95", num(s.p95()));
+        m.put("p99", num(s.p99()));
+        m.put("mean", num(s.mean()));
+        m.put("max", num(s.max()));
+        return m;
+    }
+
+    private static String ms(LatencyStats s) {
+        if (s.isEmpty()) {
+            return "n/a";
+        }
+        return String.format(Locale.ROOT, "p50 %s, p95 %s, p99 %s (max %s)", fmtMs(s.p50()), fmtMs(s.p95()),
+                fmtMs(s.p99()), fmtMs(s.max()));
+    }
+
+    private static String fmtMs(double v) {
+        return v >= 100 ? String.format(Locale.ROOT, "%.0f ms", v) : String.format(Locale.ROOT, "%.1f ms", v);
+    }
+
+    private static String pct(double v) {
+        return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, "%.1f %%", 100 * v);
+    }
+
+    static DemoReport build(ModelManifest manifest, Palette palette, Map<String, List<LabelClips.Frame>> frames,
+                            List<DemoCommand.Received> received, boolean replay, double fps, String guarantee,
+                            String checkpointEvery, int parallelism, long firstSentMs, long jobStartMs,
+                            long lastReceivedMs, long duplicates, DemoCommand.DlqSummary dlq, int badFrames)
+            throws IOException {
+        DemoReport rep = new DemoReport();
+        int k = manifest.numClasses();
+        List<String> names = List.of(manifest.classNames());
+        ConfusionMatrix all = new ConfusionMatrix(k);
+        ConfusionMatrix keyCm = new ConfusionMatrix(k);
+        ConfusionMatrix propCm = new ConfusionMatrix(k);
+        Map<String, ConfusionMatrix> perStreamCm = new TreeMap<>();
+        Map<String, long[]> perStreamCounts = new TreeMap<>(); // frames, key frames
+        LatencyStats e2e = new LatencyStats();
+        LatencyStats inJob = new LatencyStats();
+        LatencyStats processing = new LatencyStats();
+        LatencyStats processingKey = new LatencyStats();
+        LatencyStats processingProp = new LatencyStats();
+        long keyFrames = 0;
+        long scored = 0;
+        long sizeMismatch = 0;
+        long firstReceived = Long.MAX_VALUE;
+        long lastReceived = Long.MIN_VALUE;
+        for (DemoCommand.Received r : received) {
+            LabelMapPng.Image lm = LabelMapPng.read(r.png());
+            long[] counts = new long[k];
+            for (byte b : lm.labels()) {
+                int c = b & 0xFF;
+                if (c < k) {
+                    counts[c]++;
+                }
+            }
+            Map<String, Long> cp = new LinkedHashMap<>();
+            for (int c = 0; c < k; c++) {
+                cp.put(names.get(c), counts[c]);
+            }
+            rep.classPixels.put(key(r.stream(), r.seq()), cp);
+            if (r.key()) {
+                keyFrames++;
+            }
+            perStreamCounts.computeIfAbsent(r.stream(), s -> new long[2])[0]++;
+            if (r.key()) {
+                perStreamCounts.get(r.stream())[1]++;
+            }
+            e2e.add(Math.max(0, r.receivedMs() - r.captureTs()));
+            inJob.add(Math.max(0, r.emittedTs() - r.captureTs()));
+            processing.add(r.processingMs());
+            (r.key() ? processingKey : processingProp).add(r.processingMs());
+            firstReceived = Math.min(firstReceived, r.receivedMs());
+            lastReceived = Math.max(lastReceived, r.receivedMs());
+
+            List<LabelClips.Frame> fl = frames.get(r.stream());
+            if (fl != null && r.seq() >= 0 && r.seq() < fl.size() && fl.get((int) r.seq()).hasLabel()) {
+                LabelClips.LabelMap gt = LabelClips.readLabel(fl.get((int) r.seq()).label());
+                if (gt.width() != lm.width() || gt.height() != lm.height()) {
+                    sizeMismatch++;
+                    continue;
+                }
+                all.add(gt.labels(), lm.labels());
+                (r.key() ? keyCm : propCm).add(gt.labels(), lm.labels());
+                perStreamCm.computeIfAbsent(r.stream(), s -> new ConfusionMatrix(k)).add(gt.labels(), lm.labels());
+                scored++;
+            }
+        }
+        long sent = frames.values().stream().mapToLong(List::size).sum();
+        long n = received.size();
+        double steadyFps = n > 1 && lastReceived > firstReceived ? (n - 1) * 1000.0 / (lastReceived - firstReceived)
+                : Double.NaN;
+        double wallS = (lastReceivedMs - (replay ? jobStartMs : firstSentMs)) / 1000.0;
+        SegmentationMetrics m = SegmentationMetrics.of(all, names);
+        rep.miouText = scored > 0 ? pct(m.meanIoU()) : "n/a";
+
+        Map<String, Object> j = rep.json;
+        j.put("model", manifest.modelId());
+        j.put("model_input", Map.of("height", manifest.height(), "width", manifest.width()));
+        j.put("mode", replay ? "replay" : "live");
+        j.put("delivery_guarantee", guarantee);
+        j.put("checkpoint_interval", checkpointEvery);
+        j.put("parallelism", parallelism);
+        j.put("fps_per_stream", fps);
+        j.put("streams", frames.size());
+        j.put("frames_sent", sent);
+        j.put("masks_received", n);
+        j.put("missing", Math.max(0, sent - n));
+        j.put("repeats_dropped", duplicates);
+        j.put("key_frames", keyFrames);
+        j.put("key_frame_ratio", num(n == 0 ? Double.NaN : (double) keyFrames / n));
+        j.put("wall_s", num(wallS));
+        j.put("frames_per_s", num(steadyFps));
+        j.put("input_frames_per_s", replay ? null : num(fps * frames.size()));
+        Map<String, Object> lat = new LinkedHashMap<>();
+        lat.put("capture_to_received_ms", stats(e2e));
+        lat.put("capture_to_emitted_ms", stats(inJob));
+        lat.put("processing_ms", stats(processing));
+        lat.put("processing_ms_key_frames", stats(processingKey));
+        lat.put("processing_ms_propagated", stats(processingProp));
+        j.put("latency", lat);
+        Map<String, Object> q = new LinkedHashMap<>();
+        q.put("frames_scored", scored);
+        q.put("frames_size_mismatch", sizeMismatch);
+        q.put("miou", num(all.meanIoU()));
+        q.put("miou_key_frames", num(keyCm.meanIoU()));
+        q.put("miou_propagated", num(propCm.meanIoU()));
+        q.put("pixel_accuracy", num(all.pixelAccuracy()));
+        Map<String, Object> perClass = new LinkedHashMap<>();
+        m.perClassIoU().forEach((c, v) -> perClass.put(c, num(v)));
+        q.put("per_class_iou", perClass);
+        j.put("quality", q);
+        List<Map<String, Object>> streams = new ArrayList<>();
+        perStreamCounts.forEach((s, c) -> {
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("stream", s);
+            e.put("frames", c[0]);
+            e.put("key_frames", c[1]);
+            ConfusionMatrix cm = perStreamCm.get(s);
+            e.put("miou", cm == null ? null : num(cm.meanIoU()));
+            streams.add(e);
+        });
+        j.put("per_stream", streams);
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("count", dlq.count());
+        d.put("by_error_class", dlq.byErrorClass());
+        d.put("corrupt_frames_injected", Math.max(0, badFrames));
+        d.put("examples", dlq.examples());
+        j.put("dead_letters", d);
+
+        // ---- Markdown
+        StringBuilder s = rep.md;
+        s.append("## MPVSS demo summary\n\n| | |\n|---|---|\n");
+        row(s, "model", manifest.modelId() + String.format(Locale.ROOT, " (%dx%d input, %d classes)",
+                manifest.width(), manifest.height(), k));
+        row(s, "run", (replay ? "replay: all frames queued, then a bounded job"
+                : String.format(Locale.ROOT, "live: %d cameras at %s fps", frames.size(), ProduceCommand.fmt(fps)))
+                + String.format(Locale.ROOT, "; %s, checkpoint every %s; parallelism %d", guarantee, checkpointEvery,
+                parallelism));
+        row(s, "frames", String.format(Locale.ROOT, "%d masks received of %d sent, %d streams%s%s", n, sent,
+                frames.size(), sent > n ? ", **" + (sent - n) + " missing**" : "",
+                duplicates > 0 ? ", " + duplicates + " repeats dropped" : ""));
+        row(s, "key frames", String.format(Locale.ROOT, "%d (%s of frames)", keyFrames,
+                pct(n == 0 ? Double.NaN : (double) keyFrames / n)));
+        row(s, "throughput", Double.isNaN(steadyFps) ? "n/a" : String.format(Locale.ROOT,
+                "%.1f frames/s (first to last mask)%s", steadyFps, replay ? ""
+                        : String.format(Locale.ROOT, "; input %.0f frames/s", fps * frames.size())));
+        row(s, "latency capture \u2192 mask received", ms(e2e));
+        row(s, "latency capture \u2192 emitted by the operator", ms(inJob));
+        row(s, "operator time per frame", ms(processing) + String.format(Locale.ROOT,
+                "; key frames p50 %s, propagated p50 %s", processingKey.isEmpty() ? "n/a" : fmtMs(processingKey.p50()),
+                processingProp.isEmpty() ? "n/a" : fmtMs(processingProp.p50())));
+        row(s, "mIoU vs. clip labels", scored == 0 ? "n/a (no labels)" : String.format(Locale.ROOT,
+                "**%s** (%d frames); key frames %s, propagated %s; pixel accuracy %s", pct(all.meanIoU()), scored,
+                pct(keyCm.meanIoU()), pct(propCm.meanIoU()), pct(all.pixelAccuracy())));
+        row(s, "dead-letter queue", String.format(Locale.ROOT, "%d record(s)%s; %d corrupt frame(s) injected",
+                dlq.count(), dlq.byErrorClass().isEmpty() ? "" : " " + dlq.byErrorClass(), Math.max(0, badFrames)));
+        if (guarantee.equals("exactly-once")) {
+            s.append("\nExactly-once: masks become visible to read_committed consumers when a checkpoint commits, so "
+                    + "capture \u2192 received is at least about the checkpoint interval; "
+                    + "`--delivery.guarantee at-least-once` trades that for lower latency.\n");
+        }
+        if (replay) {
+            s.append("\nReplay: all frames were queued before the job started, so latencies include the queueing.\n");
+        }
+        if (sizeMismatch > 0) {
+            s.append("\n").append(sizeMismatch).append(" label maps differed in size from their ground truth and were "
+                    + "not scored.\n");
+        }
+        if (scored > 0) {
+            s.append("\n### Per-class IoU\n\n").append(m.toMarkdownTable());
+        }
+        s.append("\n### Per stream\n\n| stream | frames | key frames | mIoU |\n|---|---:|---:|---:|\n");
+        perStreamCounts.forEach((st, c) -> {
+            ConfusionMatrix cm = perStreamCm.get(st);
+            s.append("| ").append(st).append(" | ").append(c[0]).append(" | ").append(c[1]).append(" | ")
+                    .append(cm == null ? "n/a" : pct(cm.meanIoU())).append(" |\n");
+        });
+        return rep;
+    }
+
+    private static void row(StringBuilder s, String k, String v) {
+        s.append("| ").append(k).append(" | ").append(v).append(" |\n");
+    }
+}

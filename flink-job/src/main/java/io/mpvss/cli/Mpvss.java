@@ -1,0 +1,144 @@
+package io.mpvss.cli;
+
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.NoSuchFileException;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The {@code mpvss} command line: {@code mpvss <command> [--key value ...]}. Started by the {@code ./mpvss}
+ * launcher at the repository root, which builds the project when needed and puts Flink, Kafka and ONNX Runtime on
+ * the classpath.
+ *
+ * <p>Bad input (unknown command or option, missing file, no ffmpeg) gives one line {@code mpvss <command>: ...} on
+ * stderr and exit status 2; a failure while running gives exit status 1.
+ */
+public final class Mpvss {
+
+    /** A subcommand. */
+    interface Command {
+        int run(Args args, PrintStream out) throws Exception;
+    }
+
+    private record Entry(String summary, Command command, String usage) {
+    }
+
+    private static final Map<String, Entry> COMMANDS = new LinkedHashMap<>();
+
+    static {
+        COMMANDS.put("demo", new Entry("the whole system on this machine: Kafka + Flink + the bundled clips -> ./out",
+                DemoCommand::run, DemoCommand.USAGE));
+        COMMANDS.put("produce", new Entry("send a video file or a folder of images to the frames topic",
+                ProduceCommand::run, ProduceCommand.USAGE));
+        COMMANDS.put("consume", new Entry("read the masks topic into overlay PNGs and a contact sheet",
+                ConsumeCommand::run, ConsumeCommand.USAGE));
+        COMMANDS.put("run", new Entry("run the job against an existing Kafka (local Flink MiniCluster)",
+                RunCommand::run, null));
+        COMMANDS.put("topics", new Entry("create the frames, masks and frames-dlq topics (kafka-config/)",
+                TopicsCommand::run, TopicsCommand.USAGE));
+    }
+
+    private Mpvss() {
+    }
+
+    static String usage() {
+        StringBuilder sb = new StringBuilder(String.join("\n",
+                "mpvss: real-time video semantic segmentation by mask propagation (MPVSS) on Apache Flink",
+                "",
+                "usage: ./mpvss <command> [--key value ...]",
+                "",
+                "commands:"));
+        sb.append('\n');
+        COMMANDS.forEach((name, e) -> sb.append(String.format("  %-9s %s%n", name, e.summary())));
+        sb.append(String.format("  %-9s %s%n", "help", "this text; `mpvss <command> --help` for a command's options"));
+        sb.append(String.join("\n",
+                "",
+                "examples:",
+                "  ./mpvss demo",
+                "  ./mpvss produce --input street.mp4 --stream cam-1 --bootstrap-servers broker:9092",
+                "  ./mpvss run --kafka.bootstrap-servers broker:9092 --delivery.guarantee at-least-once",
+                "  ./mpvss consume --bootstrap-servers broker:9092 --out out/masks --limit 100"));
+        return sb.toString();
+    }
+
+    static String commandUsage(String name) {
+        Entry e = COMMANDS.get(name);
+        if (e == null) {
+            return null;
+        }
+        return e.usage() != null ? e.usage() : RunCommand.usage();
+    }
+
+    /** Runs a command; returns the exit status (0 ok, 1 failed, 2 bad input). */
+    public static int execute(String[] argv, PrintStream out, PrintStream err) {
+        if (argv.length == 0) {
+            err.println("mpvss: no command given");
+            err.println(usage());
+            return 2;
+        }
+        String name = argv[0];
+        if (name.equals("help") || name.equals("--help") || name.equals("-h")) {
+            if (argv.length > 1 && COMMANDS.containsKey(argv[1])) {
+                out.println(commandUsage(argv[1]));
+            } else {
+                out.println(usage());
+            }
+            return 0;
+        }
+        Entry e = COMMANDS.get(name);
+        if (e == null) {
+            err.println("mpvss: unknown command '" + name + "' (commands: " + String.join(", ", COMMANDS.keySet())
+                    + ", help)");
+            return 2;
+        }
+        String[] rest = Arrays.copyOfRange(argv, 1, argv.length);
+        if (rest.length == 1 && (rest[0].equals("-h") || rest[0].equals("help"))) {
+            rest = new String[] {"--help"};
+        }
+        try {
+            return e.command().run(Args.parse(rest), out);
+        } catch (UsageException ex) {
+            err.println("mpvss " + name + ": " + ex.getMessage());
+            err.println("(see: ./mpvss " + name + " --help)");
+            return 2;
+        } catch (NoSuchFileException ex) {
+            err.println("mpvss " + name + ": no such file or folder: " + ex.getFile()
+                    + (ex.getReason() != null ? " (" + ex.getReason() + ")" : ""));
+            return 2;
+        } catch (UncheckedIOException ex) {
+            err.println("mpvss " + name + ": " + ex.getCause().getMessage());
+            return 1;
+        } catch (Exception ex) {
+            err.println("mpvss " + name + ": failed: " + rootMessage(ex));
+            String log = System.getProperty("mpvss.log.file");
+            if (log != null) {
+                err.println("(details in " + log + ")");
+            }
+            org.slf4j.LoggerFactory.getLogger("io.mpvss.cli.failure").info("mpvss {} failed", name, ex);
+            return 1;
+        }
+    }
+
+    static String rootMessage(Throwable t) {
+        Throwable c = t;
+        String msg = t.toString();
+        while (c != null) {
+            if (c.getMessage() != null && !c.getMessage().isBlank()) {
+                msg = c.getClass().getSimpleName() + ": " + c.getMessage();
+            }
+            if (c.getCause() == c) {
+                break;
+            }
+            c = c.getCause();
+        }
+        return msg;
+    }
+
+    public static void main(String[] args) {
+        int rc = execute(args, System.out, System.err);
+        System.out.flush();
+        System.exit(rc);
+    }
+}

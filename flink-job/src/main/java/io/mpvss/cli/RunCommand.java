@@ -1,0 +1,81 @@
+package io.mpvss.cli;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Properties;
+
+import io.mpvss.job.JobOptions;
+import io.mpvss.job.MpvssJob;
+
+import org.apache.flink.configuration.ConfigOption;
+
+/**
+ * {@code mpvss run}: the job against an external Kafka, in a local Flink MiniCluster (the same entry point as on a
+ * cluster, {@link MpvssJob#main}, which picks a local environment when not submitted to one).
+ */
+final class RunCommand {
+
+    static final String USAGE_HEAD = String.join("\n",
+            "usage: mpvss run [--key value ...]",
+            "  Runs the MPVSS job in this JVM (local Flink MiniCluster) against an existing Kafka cluster, until",
+            "  Ctrl-C (or, with --source.bounded true, until the frames present at start are processed).",
+            "  Every job option below, and Flink's own keys (parallelism.default, execution.checkpointing.interval,",
+            "  execution.checkpointing.dir, state.backend.type, ...), are accepted as --key value.",
+            "  --kafka-properties-file F   Kafka client properties for all clients (TLS/SASL; see kafka-config/),",
+            "                              same as one --kafka.properties.<name> <value> per line",
+            "",
+            "job options (default):");
+
+    private RunCommand() {
+    }
+
+    static String usage() {
+        StringBuilder sb = new StringBuilder(USAGE_HEAD).append('\n');
+        for (ConfigOption<?> o : JobOptions.all()) {
+            sb.append(String.format("  --%-32s %s%n      %s%n", o.key(),
+                    o.hasDefaultValue() ? "(" + o.defaultValue() + ")" : "", o.description()));
+        }
+        sb.append("  --kafka.properties.<name> V       a Kafka client property for all clients");
+        return sb.toString();
+    }
+
+    /** The job's arguments: the file expanded to kafka.properties.*, model.dir resolved against the repository. */
+    static String[] jobArgs(Args args) {
+        String file = args.take("kafka-properties-file");
+        if (file != null) {
+            Properties p = Args.readPropertiesFile(Path.of(file));
+            for (String name : p.stringPropertyNames()) {
+                args.putIfAbsent(JobOptions.KAFKA_PROPERTIES_PREFIX + name, p.getProperty(name));
+            }
+        }
+        if (!args.asMap().containsKey(JobOptions.MODEL_DIR.key())) {
+            Path def = RepoPaths.resolve(null, JobOptions.MODEL_DIR.defaultValue());
+            args.putIfAbsent(JobOptions.MODEL_DIR.key(), def.toString());
+        }
+        for (Map.Entry<String, String> e : args.asMap().entrySet()) {
+            if (e.getValue().equals("true") && e.getKey().contains("properties.")) {
+                throw new UsageException("--" + e.getKey() + " needs a value");
+            }
+        }
+        return args.toArgv();
+    }
+
+    static int run(Args args, PrintStream out) throws Exception {
+        if (args.has("help")) {
+            out.println(usage());
+            return 0;
+        }
+        String[] argv = jobArgs(args);
+        Path model = Path.of(args.asMap().get(JobOptions.MODEL_DIR.key()));
+        if (!Files.isRegularFile(model.resolve("manifest.json"))) {
+            throw new UsageException("no model bundle at " + model + " (manifest.json missing); pass --model.dir DIR");
+        }
+        out.println("running the MPVSS job in a local Flink MiniCluster against Kafka at "
+                + args.asMap().getOrDefault(JobOptions.BOOTSTRAP_SERVERS.key(),
+                JobOptions.BOOTSTRAP_SERVERS.defaultValue()) + " (Ctrl-C to stop)");
+        MpvssJob.main(argv);
+        return 0;
+    }
+}

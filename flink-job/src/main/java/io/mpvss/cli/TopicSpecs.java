@@ -1,0 +1,82 @@
+package io.mpvss.cli;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+
+import org.apache.kafka.clients.admin.NewTopic;
+
+/**
+ * Topic specifications of {@code kafka-config/topics.properties}: {@code <topic>.partitions},
+ * {@code <topic>.replication-factor}, {@code <topic>.config.<name>}.
+ */
+record TopicSpecs(List<Spec> topics) {
+
+    /** One topic. */
+    record Spec(String name, int partitions, short replicationFactor, Map<String, String> configs) {
+
+        /** With overrides (null = keep); {@code min.insync.replicas} is capped at the replication factor. */
+        Spec with(Integer partitionsOverride, Short rfOverride) {
+            int p = partitionsOverride != null ? partitionsOverride : partitions;
+            short rf = rfOverride != null ? rfOverride : replicationFactor;
+            Map<String, String> c = new LinkedHashMap<>(configs);
+            String minIsr = c.get("min.insync.replicas");
+            if (minIsr != null && Integer.parseInt(minIsr.trim()) > rf) {
+                c.put("min.insync.replicas", String.valueOf(rf));
+            }
+            return new Spec(name, p, rf, c);
+        }
+
+        NewTopic toNewTopic() {
+            return new NewTopic(name, partitions, replicationFactor).configs(configs);
+        }
+    }
+
+    static TopicSpecs read(Path file) throws IOException {
+        Properties p = new Properties();
+        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            p.load(r);
+        }
+        return parse(p, file.toString());
+    }
+
+    static TopicSpecs parse(Properties p, String what) {
+        // topic order: as the *.partitions keys sort, frames first by convention of the file
+        Map<String, Integer> partitions = new TreeMap<>();
+        for (String k : p.stringPropertyNames()) {
+            if (k.endsWith(".partitions")) {
+                String t = k.substring(0, k.length() - ".partitions".length());
+                try {
+                    partitions.put(t, Integer.parseInt(p.getProperty(k).trim()));
+                } catch (NumberFormatException e) {
+                    throw new UsageException(what + ": " + k + " is not a number");
+                }
+            }
+        }
+        if (partitions.isEmpty()) {
+            throw new UsageException(what + ": no <topic>.partitions entries");
+        }
+        List<Spec> specs = new ArrayList<>();
+        for (Map.Entry<String, Integer> e : partitions.entrySet()) {
+            String t = e.getKey();
+            short rf = Short.parseShort(p.getProperty(t + ".replication-factor", "1").trim());
+            Map<String, String> configs = new TreeMap<>();
+            String prefix = t + ".config.";
+            for (String k : p.stringPropertyNames()) {
+                if (k.startsWith(prefix)) {
+                    configs.put(k.substring(prefix.length()), p.getProperty(k).trim());
+                }
+            }
+            specs.add(new Spec(t, e.getValue(), rf, configs));
+        }
+        return new TopicSpecs(specs);
+    }
+}

@@ -1,0 +1,74 @@
+package io.mpvss.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Exit codes and one-line messages of the command line. */
+class MpvssTest {
+
+    private record Result(int rc, String out, String err) {
+    }
+
+    private static Result run(String... argv) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int rc = Mpvss.execute(argv, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Result(rc, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void helpAndUnknownCommand() {
+        Result h = run("help");
+        assertEquals(0, h.rc());
+        assertTrue(h.out().contains("demo") && h.out().contains("produce") && h.out().contains("consume"));
+        Result none = run();
+        assertEquals(2, none.rc());
+        Result bad = run("frobnicate");
+        assertEquals(2, bad.rc());
+        assertTrue(bad.err().startsWith("mpvss: unknown command 'frobnicate'"), bad.err());
+        Result runHelp = run("run", "--help");
+        assertEquals(0, runHelp.rc());
+        assertTrue(runHelp.out().contains("--kafka.bootstrap-servers") && runHelp.out().contains("delivery.guarantee"),
+                runHelp.out());
+        assertEquals(0, run("help", "produce").rc());
+    }
+
+    @Test
+    void badInputIsOneLineAndExitTwo(@TempDir Path dir) throws IOException {
+        Result missing = run("demo", "--clips", dir.resolve("nope").toString(), "--model-dir", dir.toString());
+        assertEquals(2, missing.rc());
+        assertTrue(missing.err().startsWith("mpvss demo: no model bundle at"), missing.err());
+
+        Result unknown = run("consume", "--colour", "red");
+        assertEquals(2, unknown.rc());
+        assertTrue(unknown.err().startsWith("mpvss consume: unknown option --colour"), unknown.err());
+
+        Result noInput = run("produce");
+        assertEquals(2, noInput.rc());
+        assertTrue(noInput.err().startsWith("mpvss produce: --input VIDEO|DIR is required"), noInput.err());
+
+        Result noFile = run("produce", "--input", dir.resolve("nope.mp4").toString());
+        assertEquals(2, noFile.rc());
+        assertTrue(noFile.err().contains("no such file or folder"), noFile.err());
+
+        Files.createDirectories(dir.resolve("empty"));
+        Result empty = run("produce", "--input", dir.resolve("empty").toString());
+        assertEquals(2, empty.rc());
+        assertTrue(empty.err().contains("no .jpg/.png images"), empty.err());
+
+        Result badFrames = run("consume", "--frames", dir.resolve("nope").toString());
+        assertEquals(2, badFrames.rc());
+        assertTrue(badFrames.err().contains("no such frames folder"), badFrames.err());
+    }
+}
