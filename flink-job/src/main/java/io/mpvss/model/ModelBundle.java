@@ -6,6 +6,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import java.io.IOException;
@@ -46,6 +47,15 @@ public final class ModelBundle implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ModelBundle.class);
 
     private static final Map<String, Shared> SHARED = new HashMap<>();
+
+    /**
+     * ONNX Runtime's own logger is set to FATAL: everything that goes wrong in it also surfaces as an exception that
+     * we report with context, and without this a CPU-only machine prints ONNX Runtime's multi-line CUDA load error
+     * next to our one-line fallback notice.
+     */
+    static OrtEnvironment env() {
+        return OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL, "mpvss");
+    }
     /** Why CUDA could not be used in this JVM, once known; later sessions go straight to CPU. */
     private static volatile String cudaUnavailable;
     private static final AtomicBoolean CUDA_FALLBACK_LOGGED = new AtomicBoolean();
@@ -201,7 +211,7 @@ public final class ModelBundle implements AutoCloseable {
     }
 
     static Map<String, Tensor> runSession(OrtSession session, Map<String, Tensor> inputs, Set<String> outputs) {
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        OrtEnvironment env = env();
         Map<String, OnnxTensor> onnx = new LinkedHashMap<>();
         try {
             for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
@@ -359,7 +369,7 @@ public final class ModelBundle implements AutoCloseable {
         }
 
         static Shared create(ModelManifest m, Path seg, Path prop, InferenceOptions options) {
-            OrtEnvironment env = OrtEnvironment.getEnvironment();
+            OrtEnvironment env = env();
             OrtSession s = null;
             OrtSession p = null;
             try {

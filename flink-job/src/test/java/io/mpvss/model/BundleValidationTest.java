@@ -180,7 +180,7 @@ class BundleValidationTest {
     @Test
     void wrongDtypeAndStaticDimAreNamed() throws Exception {
         ModelManifest m = ModelManifest.read(TestBundles.dir());
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        OrtEnvironment env = ModelBundle.env();
         try (OrtSession s = env.createSession(TestBundles.dir().resolve(m.segmentor().file()).toString())) {
             var f32Image = List.of(new BundleContract.TensorSpec("image", BundleContract.DType.F32,
                     new long[] {BundleContract.BATCH, m.height(), m.width(), 3}, false));
