@@ -26,6 +26,7 @@ public final class Mpvss {
     }
 
     private static final Map<String, Entry> COMMANDS = new LinkedHashMap<>();
+    private static final Map<String, String> RAW_CLASSES = new LinkedHashMap<>();
 
     static {
         COMMANDS.put("demo", new Entry("the whole system on this machine: Kafka + Flink + the bundled clips -> ./out",
@@ -38,6 +39,22 @@ public final class Mpvss {
                 RunCommand::run, null));
         COMMANDS.put("topics", new Entry("create the frames, masks and frames-dlq topics (kafka-config/)",
                 TopicsCommand::run, TopicsCommand.USAGE));
+        delegate("eval", "io.mpvss.eval.EvalCommand", "quality against cost over labelled clips (mIoU, mVC, GFLOPs)");
+        delegate("bench", "io.mpvss.bench.BenchCommand", "throughput, latency, state size with Kafka + Flink");
+    }
+
+    /**
+     * A command implemented elsewhere as {@code static int run(String[] args, PrintStream out)} with its own
+     * parser (IllegalArgumentException = bad input); listed only when its class is on the classpath.
+     */
+    private static void delegate(String name, String className, String summary) {
+        try {
+            Class.forName(className).getMethod("run", String[].class, PrintStream.class);
+        } catch (ReflectiveOperationException | LinkageError e) {
+            return;
+        }
+        COMMANDS.put(name, new Entry(summary, null, null));
+        RAW_CLASSES.put(name, className);
     }
 
     private Mpvss() {
@@ -80,7 +97,9 @@ public final class Mpvss {
         }
         String name = argv[0];
         if (name.equals("help") || name.equals("--help") || name.equals("-h")) {
-            if (argv.length > 1 && COMMANDS.containsKey(argv[1])) {
+            if (argv.length > 1 && RAW_CLASSES.containsKey(argv[1])) {
+                return runRaw(argv[1], new String[] {"--help"}, out, err);
+            } else if (argv.length > 1 && COMMANDS.containsKey(argv[1])) {
                 out.println(commandUsage(argv[1]));
             } else {
                 out.println(usage());
@@ -96,6 +115,9 @@ public final class Mpvss {
         String[] rest = Arrays.copyOfRange(argv, 1, argv.length);
         if (rest.length == 1 && (rest[0].equals("-h") || rest[0].equals("help"))) {
             rest = new String[] {"--help"};
+        }
+        if (RAW_CLASSES.containsKey(name)) {
+            return runRaw(name, rest, out, err);
         }
         try {
             return e.command().run(Args.parse(rest), out);
@@ -117,6 +139,27 @@ public final class Mpvss {
                 err.println("(details in " + log + ")");
             }
             org.slf4j.LoggerFactory.getLogger("io.mpvss.cli.failure").info("mpvss {} failed", name, ex);
+            return 1;
+        }
+    }
+
+    /** Delegated commands parse their own arguments: hand them over untouched. */
+    private static int runRaw(String name, String[] rest, PrintStream out, PrintStream err) {
+        try {
+            Class<?> c = Class.forName(RAW_CLASSES.get(name));
+            return (Integer) c.getMethod("run", String[].class, PrintStream.class).invoke(null, rest, out);
+        } catch (java.lang.reflect.InvocationTargetException ex) {
+            Throwable cause = ex.getCause();
+            if (cause instanceof IllegalArgumentException) {
+                err.println("mpvss " + name + ": " + cause.getMessage());
+                err.println("(see: ./mpvss " + name + " --help)");
+                return 2;
+            }
+            err.println("mpvss " + name + ": failed: " + rootMessage(cause));
+            org.slf4j.LoggerFactory.getLogger("io.mpvss.cli.failure").info("mpvss {} failed", name, cause);
+            return 1;
+        } catch (ReflectiveOperationException ex) {
+            err.println("mpvss " + name + ": not available in this build (" + ex + ")");
             return 1;
         }
     }
