@@ -36,9 +36,13 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
+import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -61,7 +65,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * production Kafka pipeline ({@link MpvssJob#buildKafkaPipeline}) with exactly-once sinks and 500 ms checkpoints.
  * Read back with read_committed, every frame has exactly one mask document, in order per stream, with key frames
  * where the policy says, and every label map equals an offline run of the same graphs (same key frames, same fp16
- * state round trip): the streaming result is the offline result.
+ * state round trip): the streaming result is the offline result. Midway the TaskManager is lost and replaced; the
+ * job recovers from its last checkpoint and the output is still exactly one identical document per frame.
  */
 class KafkaEndToEndTest {
 
@@ -69,6 +74,8 @@ class KafkaEndToEndTest {
     static final int FRAMES = 40;
     static final int W = 200;
     static final int H = 120;
+    /** Frames per stream produced before the TaskManager failure (not a multiple of K: a restored key is used). */
+    static final int SPLIT = 22;
 
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
@@ -90,41 +97,23 @@ class KafkaEndToEndTest {
     }
 
     @Test
-    void framesInMasksOutExactlyOnceAndEqualToOffline() throws Exception {
+    void framesInMasksOutExactlyOnceAcrossATaskManagerLossAndEqualToOffline(@InjectMiniCluster MiniCluster mini)
+            throws Exception {
         Path bundleDir = bundleDir();
         Map<String, List<byte[]>> clips = clips();
         List<String> streams = new ArrayList<>(clips.keySet());
         long t0 = 1_760_000_000_000L;
 
-        // --- produce: frames interleaved across streams, malformed records among them
         Map<String, String> expectedDead = new LinkedHashMap<>();
         try (KafkaProducer<byte[], byte[]> p = producer()) {
-            for (int seq = 0; seq < FRAMES; seq++) {
-                for (String s : streams) {
-                    p.send(frame(s, seq, t0 + seq * 40L, clips.get(s).get(seq)));
-                }
-                if (seq == 10) {
-                    p.send(frame(streams.get(1), 10, t0 + 400, clips.get(streams.get(1)).get(10))); // duplicate
-                    expectedDead.put(streams.get(1) + "#dup", WireFormat.ERR_STALE_OR_DUPLICATE);
-                }
-                if (seq == 17) {
-                    p.send(frame(streams.get(0), 1000, t0 + 17 * 40L, "not an image".getBytes(StandardCharsets.UTF_8)));
-                    expectedDead.put(streams.get(0) + "#garbage", WireFormat.ERR_UNDECODABLE_IMAGE);
-                    ProducerRecord<byte[], byte[]> noSeq = new ProducerRecord<>("frames", null, t0,
-                            streams.get(2).getBytes(StandardCharsets.UTF_8), clips.get(streams.get(2)).get(0),
-                            List.of(new RecordHeader(WireFormat.HEADER_TS, Long.toString(t0).getBytes())));
-                    p.send(noSeq);
-                    expectedDead.put(streams.get(2) + "#noseq", WireFormat.ERR_MISSING_HEADER);
-                }
-            }
-            p.flush();
+            produce(p, clips, streams, 0, SPLIT, t0, expectedDead);
         }
 
-        // --- run the production pipeline to the end of the bounded input
+        // --- run the production pipeline (unbounded source: the second half is produced after the failure)
         Configuration conf = new Configuration();
         conf.set(JobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
         conf.set(JobOptions.MODEL_DIR, bundleDir.toString());
-        conf.set(JobOptions.SOURCE_BOUNDED, true);
+        conf.set(JobOptions.SOURCE_BOUNDED, false);
         conf.set(JobOptions.STARTING_OFFSETS, "earliest");
         conf.set(JobOptions.DELIVERY_GUARANTEE, "exactly-once");
         conf.set(JobOptions.TRANSACTIONAL_ID_PREFIX, "e2e-" + System.nanoTime());
@@ -132,14 +121,28 @@ class KafkaEndToEndTest {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
         env.enableCheckpointing(500);
+        env.configure(Configuration.fromMap(Map.of("restart-strategy.type", "fixed-delay",
+                "restart-strategy.fixed-delay.attempts", "3", "restart-strategy.fixed-delay.delay", "200 ms")));
         MpvssJob.buildKafkaPipeline(env, conf);
         long start = System.nanoTime();
-        env.execute("mpvss-e2e");
-        System.out.printf("e2e: job ran %d frames in %.1f s%n", STREAMS * FRAMES, (System.nanoTime() - start) / 1e9);
+        JobClient job = env.executeAsync("mpvss-e2e");
+
+        // A real failure mid-stream: once some masks are committed, the TaskManager running the job goes away and a
+        // fresh one takes over from the last checkpoint. Exactly-once means nobody downstream sees the difference.
+        int seenBeforeFailure = waitForCommitted("masks", 15, Duration.ofSeconds(40));
+        assertEquals(JobStatus.RUNNING, job.getJobStatus().get());
+        mini.terminateTaskManager(0).get();
+        mini.startTaskManager();
+        try (KafkaProducer<byte[], byte[]> p = producer()) {
+            produce(p, clips, streams, SPLIT, FRAMES, t0, expectedDead);
+        }
 
         // --- read back what was committed
         List<ConsumerRecord<byte[], byte[]>> masks = consumeAll("masks", STREAMS * FRAMES);
         List<ConsumerRecord<byte[], byte[]>> dead = consumeAll("frames-dlq", expectedDead.size());
+        job.cancel().get();
+        System.out.printf("e2e: %d frames through the job in %.1f s, TaskManager lost after %d committed masks%n",
+                STREAMS * FRAMES, (System.nanoTime() - start) / 1e9, seenBeforeFailure);
 
         Map<String, List<MaskDocument>> byStream = new HashMap<>();
         for (ConsumerRecord<byte[], byte[]> r : masks) {
@@ -198,6 +201,29 @@ class KafkaEndToEndTest {
         assertEquals(wantDead, deadByClass);
     }
 
+    /** Frames [from, to) of every stream, interleaved, with malformed records among them. */
+    static void produce(KafkaProducer<byte[], byte[]> p, Map<String, List<byte[]>> clips, List<String> streams,
+            int from, int to, long t0, Map<String, String> expectedDead) {
+        for (int seq = from; seq < to; seq++) {
+            for (String s : streams) {
+                p.send(frame(s, seq, t0 + seq * 40L, clips.get(s).get(seq)));
+            }
+            if (seq == 10) {
+                p.send(frame(streams.get(1), 10, t0 + 400, clips.get(streams.get(1)).get(10))); // duplicate
+                expectedDead.put(streams.get(1) + "#dup", WireFormat.ERR_STALE_OR_DUPLICATE);
+            }
+            if (seq == 17) {
+                p.send(frame(streams.get(0), 1000, t0 + 17 * 40L, "not an image".getBytes(StandardCharsets.UTF_8)));
+                expectedDead.put(streams.get(0) + "#garbage", WireFormat.ERR_UNDECODABLE_IMAGE);
+                p.send(new ProducerRecord<>("frames", null, t0, streams.get(2).getBytes(StandardCharsets.UTF_8),
+                        clips.get(streams.get(2)).get(0),
+                        List.of(new RecordHeader(WireFormat.HEADER_TS, Long.toString(t0).getBytes()))));
+                expectedDead.put(streams.get(2) + "#noseq", WireFormat.ERR_MISSING_HEADER);
+            }
+        }
+        p.flush();
+    }
+
     /** The offline reference: the same graphs, key frames where the policy puts them, the same state round trip. */
     static final class Offline {
         final ModelBundle bundle;
@@ -242,6 +268,25 @@ class KafkaEndToEndTest {
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         return new KafkaProducer<>(p);
+    }
+
+    /** Polls {@code topic} (read_committed) until {@code atLeast} records are visible; returns how many were. */
+    static int waitForCommitted(String topic, int atLeast, Duration timeout) {
+        Properties p = kafka.clientProperties();
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "e2e-watch-" + System.nanoTime());
+        int n = 0;
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
+            c.subscribe(List.of(topic));
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (n < atLeast && System.nanoTime() < deadline) {
+                n += c.poll(Duration.ofMillis(100)).count();
+            }
+        }
+        return n;
     }
 
     /** Everything committed in {@code topic} (read_committed), waiting up to 30 s for at least {@code expected}. */
