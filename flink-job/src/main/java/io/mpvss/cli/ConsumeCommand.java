@@ -90,6 +90,7 @@ final class ConsumeCommand {
         AtomicReference<Palette> paletteRef = new AtomicReference<>(palette);
         LatencyStats latency = new LatencyStats();
         TreeSet<String> streams = new TreeSet<>();
+        java.util.Set<String> warnedNoFrames = new java.util.HashSet<>();
         AtomicLong keys = new AtomicLong();
         List<Thread> hooks = new ArrayList<>();
         long n;
@@ -121,6 +122,11 @@ final class ConsumeCommand {
                     }
                     writerRef.set(new OverlayWriter(outDir, paletteRef.get(), sheetStep,
                             lookup == null ? null : lookup::frame, 2));
+                }
+                if (lookup != null && lookup.frames(doc.getStream()).isEmpty() && warnedNoFrames.add(doc.getStream())) {
+                    progress.note("note: no frames for stream '" + doc.getStream() + "' under " + framesDir
+                            + " (looked in <dir>/" + doc.getStream() + "/frames, <dir>/" + doc.getStream()
+                            + ", <dir>/frames, <dir>): colours only");
                 }
                 writerRef.get().submit(doc);
                 streams.add(doc.getStream());
@@ -157,9 +163,9 @@ final class ConsumeCommand {
             writer.await();
             Path sheet = outDir.resolve("contact-sheet.png");
             writer.writeSheet(sheet, "MPVSS masks from '" + topic + "'", String.format(Locale.ROOT,
-                    "%d frames, %d streams, key frames %.0f%%; every %d-th seq shown", n, streams.size(),
+                    "%d frames, %d stream(s), key frames %.0f%%; every %d-th seq shown", n, streams.size(),
                     100.0 * keys.get() / Math.max(1, n), sheetStep));
-            out.printf(Locale.ROOT, "%d documents from %d streams (key frames %.0f%%); emitted -> received %s%n",
+            out.printf(Locale.ROOT, "%d documents from %d stream(s) (key frames %.0f%%); emitted -> received %s%n",
                     n, streams.size(), 100.0 * keys.get() / Math.max(1, n), latency.summary());
             out.println("wrote " + writer.written() + " overlays under " + outDir.resolve("overlays") + " and "
                     + sheet);

@@ -39,6 +39,8 @@ public final class Mpvss {
                 RunCommand::run, null));
         COMMANDS.put("topics", new Entry("create the frames, masks and frames-dlq topics (kafka-config/)",
                 TopicsCommand::run, TopicsCommand.USAGE));
+        COMMANDS.put("kafka", new Entry("a local single-node Kafka broker (KRaft) until Ctrl-C, for run/produce/consume",
+                KafkaCommand::run, KafkaCommand.USAGE));
         delegate("eval", "io.mpvss.eval.EvalCommand", "quality against cost over labelled clips (mIoU, mVC, GFLOPs)");
         delegate("bench", "io.mpvss.bench.BenchCommand", "throughput, latency, state size with Kafka + Flink");
     }

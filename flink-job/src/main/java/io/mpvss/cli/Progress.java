@@ -134,6 +134,15 @@ final class Progress implements AutoCloseable {
         }
     }
 
+    /** Prints a line without breaking the progress line. */
+    synchronized void note(String line) {
+        if (tty) {
+            out.print("\r" + " ".repeat(lastLength) + "\r");
+            lastLength = 0;
+        }
+        out.println(line);
+    }
+
     /** Stops redrawing and ends the line with the final state. */
     @Override
     public synchronized void close() {
