@@ -11,6 +11,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -18,7 +22,6 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.datagen.source.DataGeneratorSource;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.util.CloseableIterator;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -283,10 +286,26 @@ public final class EvalCommand {
         long lastLog = t0;
         String tag = "eval K=" + k + ("default".equals(variant) ? "" : " [" + variant + "]");
         log.printf(Locale.ROOT, "%s: starting (%d frames)%n", tag, total);
-        CloseableIterator<MaskDocument> it = all.executeAndCollect("mpvss-eval-K" + k);
+        LocalQueueSink<MaskDocument> sink = LocalQueueSink.create("eval-" + k + "-" + System.nanoTime());
+        all.sinkTo(sink).name("eval-results").setParallelism(1);
+        BlockingQueue<MaskDocument> queue = sink.queue();
+        CompletableFuture<Void> job = CompletableFuture.runAsync(() -> {
+            try {
+                env.execute("mpvss-eval-K" + k);
+            } catch (Exception e) {
+                throw new CompletionException(e);
+            }
+        });
         try {
-            while (it.hasNext()) {
-                MaskDocument d = it.next();
+            while (true) {
+                MaskDocument d = queue.poll(200, TimeUnit.MILLISECONDS);
+                if (d == null) {
+                    if (job.isDone() && queue.isEmpty()) {
+                        job.join(); // rethrows the job's failure
+                        break;
+                    }
+                    continue;
+                }
                 if (d.getStream() != null && d.getStream().startsWith(DLQ_MARK)) {
                     dead++;
                     log.println(tag + ": dead letter " + d.getStream().substring(DLQ_MARK.length()));
@@ -322,10 +341,10 @@ public final class EvalCommand {
                             100.0 * received / total, received / ((now - t0) / 1e9));
                 }
             }
-            // exhausted: the job has finished and its MiniCluster is gone; closing now would only log a warning
-        } catch (Throwable e) {
-            it.close();
-            throw e;
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof Exception ex ? ex : e;
+        } finally {
+            sink.release();
         }
         double wall = (System.nanoTime() - t0) / 1e9;
         if (received != total) {

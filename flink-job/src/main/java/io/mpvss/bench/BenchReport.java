@@ -1,0 +1,227 @@
+package io.mpvss.bench;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+import io.mpvss.metrics.LatencyStats;
+
+/** Everything {@code mpvss bench} measured, and its markdown. */
+public record BenchReport(String model, String executionProvider, int modelWidth, int modelHeight, String frames,
+                          double meanFrameBytes, int batch, List<Integer> intervals, String throughputGuarantee,
+                          long checkpointMs, double pacedFraction, Map<String, String> settings,
+                          List<StateProbe.Size> state, List<ModelOnlyBench.Result> modelOnly,
+                          List<ModelOnlyBench.Profile> profiles, List<PipelineBench.Result> backlog,
+                          List<PipelineBench.Result> paced, double minutes) {
+
+    /** Targets of issue 4. */
+    public static final double TARGET_SPEEDUP = 2.7;
+    public static final double TARGET_BOUND_FRACTION = 0.9;
+    public static final long TARGET_STATE_BYTES = 1_000_000L;
+
+    static String f(double v, int d) {
+        return Double.isNaN(v) || Double.isInfinite(v) ? "n/a" : String.format(Locale.ROOT, "%." + d + "f", v);
+    }
+
+    static String mb(long bytes) {
+        return String.format(Locale.ROOT, "%.1f MB", bytes / 1e6);
+    }
+
+    public Optional<PipelineBench.Result> backlog(int s, int k) {
+        return backlog.stream().filter(r -> r.streams() == s && r.k() == k).findFirst();
+    }
+
+    public Optional<ModelOnlyBench.Result> modelOnly(int s, int k) {
+        return modelOnly.stream().filter(r -> r.streams() == s && r.k() == k).findFirst();
+    }
+
+    public Optional<ModelOnlyBench.Profile> profile(int k) {
+        return profiles.stream().filter(p -> p.k() == k).findFirst();
+    }
+
+    int lowK() {
+        return intervals.stream().mapToInt(Integer::intValue).min().orElse(1);
+    }
+
+    int highK() {
+        return intervals.stream().mapToInt(Integer::intValue).max().orElse(5);
+    }
+
+    public String throughputTable() {
+        int k1 = lowK();
+        int k5 = highK();
+        StringBuilder sb = new StringBuilder();
+        sb.append("| S | K | frames | end-to-end frames/s | incl. start-up | model-only frames/s | e2e / model-only "
+                + "| peak heap | peak RSS |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (PipelineBench.Result r : backlog) {
+            double mo = modelOnly(r.streams(), r.k()).map(ModelOnlyBench.Result::fps).orElse(Double.NaN);
+            sb.append("| ").append(r.streams()).append(" | ").append(r.k()).append(" | ").append(r.masksReceived())
+                    .append(r.complete() ? "" : " (incomplete)")
+                    .append(" | ").append(f(r.fps(), 1)).append(" | ").append(f(r.wallFps(), 1))
+                    .append(" | ").append(f(mo, 1)).append(" | ").append(f(100 * r.fps() / mo, 0)).append("%")
+                    .append(" | ").append(mb(r.peakHeapBytes())).append(" | ").append(mb(r.peakRssBytes()))
+                    .append(" |\n");
+        }
+        sb.append("\nRatios, K=").append(k5).append(" over K=").append(k1).append(" (same invocation):\n\n");
+        sb.append("| S | end-to-end K=").append(k5).append("/K=").append(k1).append(" | model-only K=").append(k5)
+                .append("/K=").append(k1).append(" | end-to-end / model-only at K=").append(k5).append(" |\n")
+                .append("|---:|---:|---:|---:|\n");
+        for (int s : streams()) {
+            double e1 = backlog(s, k1).map(PipelineBench.Result::fps).orElse(Double.NaN);
+            double e5 = backlog(s, k5).map(PipelineBench.Result::fps).orElse(Double.NaN);
+            double m1 = modelOnly(s, k1).map(ModelOnlyBench.Result::fps).orElse(Double.NaN);
+            double m5 = modelOnly(s, k5).map(ModelOnlyBench.Result::fps).orElse(Double.NaN);
+            sb.append("| ").append(s).append(" | ").append(f(e5 / e1, 2)).append("x | ").append(f(m5 / m1, 2))
+                    .append("x | ").append(f(100 * e5 / m5, 0)).append("% |\n");
+        }
+        return sb.toString();
+    }
+
+    List<Integer> streams() {
+        return backlog.stream().map(PipelineBench.Result::streams).distinct().toList();
+    }
+
+    public String latencyTable() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("| S | K | guarantee | offered frames/s | masks | p50 ms | p95 ms | p99 ms | max ms | operator "
+                + "processing p50 ms | duplicates |\n|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (PipelineBench.Result r : paced) {
+            LatencyStats.Summary l = r.latencyMs();
+            LatencyStats.Summary p = r.processingMs();
+            sb.append("| ").append(r.streams()).append(" | ").append(r.k()).append(" | ").append(r.guarantee())
+                    .append(" | ").append(f(r.offeredFps(), 1)).append(" | ").append(r.masksReceived()).append("/")
+                    .append(r.framesSent())
+                    .append(" | ").append(l == null ? "n/a" : f(l.p50(), 0))
+                    .append(" | ").append(l == null ? "n/a" : f(l.p95(), 0))
+                    .append(" | ").append(l == null ? "n/a" : f(l.p99(), 0))
+                    .append(" | ").append(l == null ? "n/a" : f(l.max(), 0))
+                    .append(" | ").append(p == null ? "n/a" : f(p.p50(), 1))
+                    .append(" | ").append(r.duplicates()).append(" |\n");
+        }
+        return sb.toString();
+    }
+
+    public String stateTable() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("| mask precision | bytes per stream | key image | queries | class logits | mask logits | cursor "
+                + "| serialize ms | deserialize ms |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (StateProbe.Size s : state) {
+            sb.append("| ").append(s.precision()).append(" | ").append(s.totalBytes()).append(" (")
+                    .append(mb(s.totalBytes())).append(") | ").append(s.imageBytes()).append(" | ")
+                    .append(s.queriesBytes()).append(" | ").append(s.classLogitsBytes()).append(" | ")
+                    .append(s.maskBytes()).append(" | ").append(s.cursorBytes()).append(" | ")
+                    .append(f(s.serializeMs(), 3)).append(" | ").append(f(s.deserializeMs(), 3)).append(" |\n");
+        }
+        return sb.toString();
+    }
+
+    /** Produce cost per frame on the benchmark's producer (backlog runs: send + flush over frames). */
+    public double produceMsPerFrame() {
+        return backlog.stream().filter(r -> r.produceSeconds() > 0)
+                .mapToDouble(r -> 1000 * r.produceSeconds() / r.framesSent()).average().orElse(Double.NaN);
+    }
+
+    public double consumeParseMsPerMask() {
+        return backlog.stream().mapToDouble(PipelineBench.Result::consumeMsPerMask).filter(v -> !Double.isNaN(v))
+                .average().orElse(Double.NaN);
+    }
+
+    public String profileTable() {
+        StringBuilder sb = new StringBuilder("| stage (ms per frame) |");
+        for (ModelOnlyBench.Profile p : profiles) {
+            sb.append(" K=").append(p.k()).append(" |");
+        }
+        sb.append("\n|---|").append("---:|".repeat(profiles.size())).append('\n');
+        row(sb, "decode (JPEG -> RGB, FrameDecoder)", ModelOnlyBench.Profile::decodeMs);
+        row(sb, "resize to model input (bilinear)", ModelOnlyBench.Profile::resizeMs);
+        row(sb, "tensors (host arrays -> OnnxTensor, inputs of one call)", ModelOnlyBench.Profile::tensorsMs);
+        row(sb, "inference, amortised over the key schedule", ModelOnlyBench.Profile::inferencePerFrameMs);
+        row(sb, "  segmentor call (per key frame)", ModelOnlyBench.Profile::segmentorMs);
+        row(sb, "  propagator call (per propagated frame)", ModelOnlyBench.Profile::propagatorMs);
+        row(sb, "label map resize to frame size", ModelOnlyBench.Profile::labelResizeMs);
+        row(sb, "PNG encode (LabelMapPng)", ModelOnlyBench.Profile::pngEncodeMs);
+        row(sb, "JSON document (MaskDocument.toJson)", ModelOnlyBench.Profile::documentMs);
+        row(sb, "**sum of stages**", ModelOnlyBench.Profile::totalMs);
+        double ser = state.stream().filter(s -> s.precision().equals("fp16")).mapToDouble(
+                s -> s.serializeMs() + s.deserializeMs()).findFirst().orElse(Double.NaN);
+        sb.append("| state serialization round trip (per key frame, fp16; RocksDB only) |");
+        for (ModelOnlyBench.Profile p : profiles) {
+            sb.append(' ').append(f(ser, 3)).append(" (").append(f(ser / p.k(), 3)).append("/frame) |");
+        }
+        sb.append("\n| Kafka produce (benchmark producer, per frame) |");
+        sb.append((" " + f(produceMsPerFrame(), 3) + " |").repeat(profiles.size()));
+        sb.append("\n| mask document parse (consumer, per mask) |");
+        sb.append((" " + f(consumeParseMsPerMask(), 3) + " |").repeat(profiles.size()));
+        sb.append('\n');
+        return sb.toString();
+    }
+
+    private void row(StringBuilder sb, String name, java.util.function.ToDoubleFunction<ModelOnlyBench.Profile> fn) {
+        sb.append("| ").append(name).append(" |");
+        for (ModelOnlyBench.Profile p : profiles) {
+            sb.append(' ').append(f(fn.applyAsDouble(p), 3)).append(" |");
+        }
+        sb.append('\n');
+    }
+
+    /** Targets: met or missed, by how much. */
+    public String targets() {
+        int k1 = lowK();
+        int k5 = highK();
+        StringBuilder sb = new StringBuilder();
+        sb.append("| target | S | measured | verdict |\n|---|---:|---:|---|\n");
+        for (int s : streams()) {
+            double e1 = backlog(s, k1).map(PipelineBench.Result::fps).orElse(Double.NaN);
+            double e5 = backlog(s, k5).map(PipelineBench.Result::fps).orElse(Double.NaN);
+            double ratio = e5 / e1;
+            sb.append("| end-to-end frames/s K=").append(k5).append(" >= ").append(TARGET_SPEEDUP).append("x K=")
+                    .append(k1).append(" | ").append(s).append(" | ").append(f(ratio, 2)).append("x | ")
+                    .append(verdict(ratio, TARGET_SPEEDUP, "x")).append(" |\n");
+        }
+        for (int s : streams()) {
+            double e5 = backlog(s, k5).map(PipelineBench.Result::fps).orElse(Double.NaN);
+            double m5 = modelOnly(s, k5).map(ModelOnlyBench.Result::fps).orElse(Double.NaN);
+            double frac = e5 / m5;
+            sb.append("| end-to-end within 10% of the model-only bound at K=").append(k5).append(" | ").append(s)
+                    .append(" | ").append(f(100 * frac, 0)).append("% of bound | ")
+                    .append(verdict(frac, TARGET_BOUND_FRACTION, "pct")).append(" |\n");
+        }
+        for (StateProbe.Size st : state) {
+            sb.append("| state <= 1 MB per stream (").append(st.precision()).append(") | all | ")
+                    .append(mb(st.totalBytes())).append(" | ")
+                    .append(st.totalBytes() <= TARGET_STATE_BYTES ? "met"
+                            : "missed by " + mb(st.totalBytes() - TARGET_STATE_BYTES) + " ("
+                                    + f(100.0 * st.totalBytes() / TARGET_STATE_BYTES - 100, 0) + "% over)")
+                    .append(" |\n");
+        }
+        return sb.toString();
+    }
+
+    static String verdict(double v, double target, String unit) {
+        if (Double.isNaN(v)) {
+            return "not measured";
+        }
+        if (v >= target) {
+            return "met";
+        }
+        return unit.equals("x") ? "missed by " + f(target - v, 2) + "x (" + f(100 * (1 - v / target), 0)
+                + "% short)" : "missed by " + f(100 * (target - v), 0) + " points";
+    }
+
+    public String toMarkdown() {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "Model %s, %dx%d, ONNX Runtime on %s; operator batch %d; frames from "
+                        + "%s (mean %.1f KB); backlog runs %s; paced runs at %.0f%% of the K=%d backlog rate, "
+                        + "checkpoint interval %d ms; %.1f min in all.%n%n", model, modelWidth, modelHeight,
+                executionProvider, batch, frames, meanFrameBytes / 1024, throughputGuarantee, 100 * pacedFraction,
+                lowK(), checkpointMs, minutes));
+        sb.append("### Throughput (backlog drain)\n\n").append(throughputTable());
+        sb.append("\n### Latency (paced; capture ts -> mask received by a read_committed consumer)\n\n")
+                .append(latencyTable());
+        sb.append("\n### State per stream\n\n").append(stateTable());
+        sb.append("\n### Profile\n\n").append(profileTable());
+        sb.append("\n### Targets\n\n").append(targets());
+        return sb.toString();
+    }
+}

@@ -1,0 +1,418 @@
+package io.mpvss.bench;
+
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+import io.mpvss.format.MaskDocument;
+import io.mpvss.format.WireFormat;
+import io.mpvss.job.MpvssJob;
+import io.mpvss.kafka.EmbeddedKafka;
+import io.mpvss.metrics.LatencyStats;
+
+/**
+ * One run of the real pipeline: a real Kafka broker ({@link EmbeddedKafka}), the product's Kafka job
+ * ({@link MpvssJob#buildKafkaPipeline}) on a local Flink MiniCluster, S camera streams produced into {@code frames},
+ * and a consumer on {@code masks} that timestamps every document as it arrives.
+ *
+ * <p>Two modes. <b>Backlog</b>: all frames are produced before the job starts, the job runs bounded (stops at the
+ * offsets that were latest at start) and the throughput is the drain rate, masks received over the time from the
+ * first to the last mask (steady state; start-up reported apart). <b>Paced</b>: the job is started and warmed up
+ * first, then frames are produced at a fixed rate with capture time = send time, and latency is consumer receive time
+ * minus the document's capture_ts.
+ */
+public final class PipelineBench {
+
+    private PipelineBench() {
+    }
+
+    /** What one run measured. */
+    public record Result(String mode, String guarantee, int streams, int k, long framesSent, long masksReceived,
+                         long duplicates, long keyFrames, double produceSeconds, double startupSeconds,
+                         double drainSeconds, double fps, double wallFps, double offeredFps,
+                         LatencyStats.Summary latencyMs, LatencyStats.Summary processingMs, double consumeMsPerMask,
+                         long peakHeapBytes, long peakRssBytes, long peakDirectBytes, long deadLetters,
+                         boolean complete) {
+    }
+
+    /** Settings of one run. */
+    public record Run(String mode, String guarantee, int streams, int k, int framesPerStream, double pacedFps,
+                      int warmupPerStream, long checkpointMs, int partitions, Map<String, String> settings,
+                      Duration timeout) {
+    }
+
+    private static final AtomicLong RUN_IDS = new AtomicLong();
+
+    public static Result run(EmbeddedKafka kafka, BenchFrames frames, Run run, PrintStream log) throws Exception {
+        long id = RUN_IDS.incrementAndGet();
+        String tag = String.format(Locale.ROOT, "bench %s %s S=%d K=%d", run.mode(), run.guarantee(), run.streams(),
+                run.k());
+        String framesTopic = "frames-" + id;
+        String masksTopic = "masks-" + id;
+        String dlqTopic = "dlq-" + id;
+        kafka.createTopics(Map.of(framesTopic, run.partitions(), masksTopic, run.partitions(), dlqTopic, 1));
+
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("parallelism.default", "1");
+        settings.putAll(run.settings());
+        settings.put("kafka.bootstrap-servers", kafka.bootstrapServers());
+        settings.put("kafka.topic.frames", framesTopic);
+        settings.put("kafka.topic.masks", masksTopic);
+        settings.put("kafka.topic.dlq", dlqTopic);
+        settings.put("kafka.group-id", "mpvss-bench-" + id);
+        settings.put("kafka.transactional-id-prefix", "mpvss-bench-" + id);
+        settings.put("kafka.starting-offsets", "earliest");
+        settings.put("delivery.guarantee", run.guarantee());
+        settings.put("key.interval", Integer.toString(run.k()));
+        settings.put("execution.checkpointing.interval", run.checkpointMs() + " ms");
+        boolean backlog = run.mode().equals("backlog");
+        settings.put("source.bounded", Boolean.toString(backlog));
+        Configuration conf = Configuration.fromMap(settings);
+
+        long total = (long) run.streams() * run.framesPerStream();
+        long warm = backlog ? 0 : (long) run.streams() * run.warmupPerStream();
+        MaskCollector collector = new MaskCollector(kafka, masksTopic, run.streams());
+        try (MemoryProbe mem = new MemoryProbe(200);
+             KafkaProducer<byte[], byte[]> producer = producer(kafka)) {
+            awaitLeaders(producer, List.of(framesTopic, masksTopic, dlqTopic));
+            double produceSec = 0;
+            if (backlog) {
+                log.printf(Locale.ROOT, "%s: producing a backlog of %d frames%n", tag, total);
+                long p0 = System.nanoTime();
+                for (int t = 0; t < run.framesPerStream(); t++) {
+                    for (int s = 0; s < run.streams(); s++) {
+                        send(producer, framesTopic, s, t, System.currentTimeMillis(), frames.frame(s, t));
+                    }
+                }
+                producer.flush();
+                produceSec = (System.nanoTime() - p0) / 1e9;
+            }
+            collector.start();
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+            MpvssJob.buildKafkaPipeline(env, conf);
+            long j0 = System.nanoTime();
+            JobClient job = env.executeAsync("mpvss-bench-" + id);
+            double offered = 0;
+            try {
+                if (!backlog) {
+                    // warm-up frames (model load, first key frames), not measured
+                    for (int t = 0; t < run.warmupPerStream(); t++) {
+                        for (int s = 0; s < run.streams(); s++) {
+                            send(producer, framesTopic, s, t, System.currentTimeMillis(), frames.frame(s, t));
+                        }
+                    }
+                    producer.flush();
+                    if (!collector.awaitCount(warm, run.timeout().toMillis())) {
+                        log.printf("%s: warm-up incomplete (%d/%d masks)%n", tag, collector.count(), warm);
+                    }
+                    collector.resetStats();
+                    log.printf(Locale.ROOT, "%s: warm, sending %d frames at %.1f frames/s%n", tag, total,
+                            run.pacedFps());
+                    long p0 = System.nanoTime();
+                    long sent = 0;
+                    long nextLog = p0;
+                    for (int t = run.warmupPerStream(); t < run.warmupPerStream() + run.framesPerStream(); t++) {
+                        for (int s = 0; s < run.streams(); s++) {
+                            long due = p0 + (long) (sent * 1e9 / run.pacedFps());
+                            long now;
+                            while ((now = System.nanoTime()) < due) {
+                                long ms = (due - now) / 1_000_000;
+                                if (ms > 0) {
+                                    Thread.sleep(ms);
+                                } else {
+                                    Thread.onSpinWait();
+                                }
+                            }
+                            send(producer, framesTopic, s, t, System.currentTimeMillis(), frames.frame(s, t));
+                            sent++;
+                            if (now >= nextLog) {
+                                nextLog = now + 5_000_000_000L;
+                                log.printf(Locale.ROOT, "%s: sent %d/%d, received %d%n", tag, sent, total,
+                                        collector.count() - warm);
+                            }
+                        }
+                    }
+                    producer.flush();
+                    produceSec = (System.nanoTime() - p0) / 1e9;
+                    offered = total / produceSec;
+                }
+                long deadline = System.nanoTime() + run.timeout().toNanos();
+                long nextLog = System.nanoTime() + 5_000_000_000L;
+                while (collector.count() < warm + total && System.nanoTime() < deadline) {
+                    Thread.sleep(50);
+                    if (System.nanoTime() > nextLog) {
+                        nextLog = System.nanoTime() + 5_000_000_000L;
+                        log.printf(Locale.ROOT, "%s: %d/%d masks%n", tag, collector.count() - warm, total);
+                    }
+                    if (backlog && terminated(job) && collector.quietForMs() > 5000) {
+                        break;
+                    }
+                }
+            } finally {
+                if (backlog) {
+                    try {
+                        job.getJobExecutionResult().get(30, TimeUnit.SECONDS);
+                    } catch (Exception e) {
+                        if (!terminated(job)) {
+                            log.println(tag + ": job did not finish cleanly: " + e);
+                            job.cancel();
+                        }
+                    }
+                } else {
+                    job.cancel().get(60, TimeUnit.SECONDS);
+                }
+            }
+            collector.stop();
+            long received = collector.count() - warm;
+            double startup = collector.firstNanos() > 0 ? (collector.firstNanos() - j0) / 1e9 : Double.NaN;
+            double drain = (collector.lastNanos() - collector.firstNanos()) / 1e9;
+            double fps = received > 1 && drain > 0 ? (received - 1) / drain : Double.NaN;
+            double wallFps = received / ((collector.lastNanos() - j0) / 1e9);
+            double consumeMs = collector.consumeMsPerMask();
+            long dead = countRecords(kafka, dlqTopic);
+            Result r = new Result(run.mode(), run.guarantee(), run.streams(), run.k(), total, received,
+                    collector.duplicates(), collector.keyFrames(), produceSec, startup, drain, fps, wallFps,
+                    offered, collector.latency().isEmpty() ? null : collector.latency().summary(),
+                    collector.processing().isEmpty() ? null : collector.processing().summary(), consumeMs,
+                    mem.peakHeapUsed(), mem.peakRss(), mem.peakDirect(), dead, received >= total);
+            log.printf(Locale.ROOT, "%s: %d/%d masks, %.1f frames/s (steady), %.1f frames/s incl. start-up %.1f s%s%n",
+                    tag, received, total, fps, wallFps, startup,
+                    r.latencyMs() == null || backlog ? ""
+                            : String.format(Locale.ROOT, ", latency p50 %.0f p95 %.0f p99 %.0f ms",
+                                    r.latencyMs().p50(), r.latencyMs().p95(), r.latencyMs().p99()));
+            return r;
+        } finally {
+            collector.stop();
+        }
+    }
+
+    /** Whether the job has ended (a finished bounded job's MiniCluster may already be gone). */
+    static boolean terminated(JobClient job) {
+        try {
+            return job.getJobStatus().get(10, TimeUnit.SECONDS).isGloballyTerminalState();
+        } catch (Exception e) {
+            return true;
+        }
+    }
+
+    /** Waits until every partition of the topics has a leader in the producer's metadata. */
+    static void awaitLeaders(KafkaProducer<byte[], byte[]> producer, List<String> topics) throws InterruptedException {
+        long end = System.currentTimeMillis() + 30_000;
+        for (String t : topics) {
+            while (System.currentTimeMillis() < end) {
+                List<PartitionInfo> parts = producer.partitionsFor(t);
+                if (!parts.isEmpty() && parts.stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
+                    break;
+                }
+                Thread.sleep(100);
+            }
+        }
+    }
+
+    static KafkaProducer<byte[], byte[]> producer(EmbeddedKafka kafka) {
+        Properties p = new Properties();
+        p.putAll(kafka.clientProperties());
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "2");
+        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(EmbeddedKafka.MAX_MESSAGE_BYTES));
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        // Plain (non-idempotent) producer, one request in flight: per-partition order is kept across retries, and
+        // the topics are brand new, where an idempotent producer's first batches can be rejected as out of order.
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
+        p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
+        return new KafkaProducer<>(p);
+    }
+
+    static String streamId(int s) {
+        return String.format(Locale.ROOT, "cam-%03d", s);
+    }
+
+    static void send(KafkaProducer<byte[], byte[]> producer, String topic, int s, long seq, long ts, byte[] image) {
+        ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(topic, null, ts,
+                streamId(s).getBytes(StandardCharsets.UTF_8), image);
+        r.headers().add(new RecordHeader(WireFormat.HEADER_SEQ, Long.toString(seq).getBytes(StandardCharsets.UTF_8)));
+        r.headers().add(new RecordHeader(WireFormat.HEADER_TS, Long.toString(ts).getBytes(StandardCharsets.UTF_8)));
+        producer.send(r);
+    }
+
+    static KafkaConsumer<byte[], byte[]> consumer(EmbeddedKafka kafka, String group) {
+        Properties p = new Properties();
+        p.putAll(kafka.clientProperties());
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "10");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        return new KafkaConsumer<>(p);
+    }
+
+    static long countRecords(EmbeddedKafka kafka, String topic) {
+        try (KafkaConsumer<byte[], byte[]> c = consumer(kafka, "count-" + topic + "-" + System.nanoTime())) {
+            c.subscribe(List.of(topic));
+            long n = 0;
+            long quietUntil = System.currentTimeMillis() + 2000;
+            while (System.currentTimeMillis() < quietUntil) {
+                int got = c.poll(Duration.ofMillis(200)).count();
+                n += got;
+                if (got > 0) {
+                    quietUntil = System.currentTimeMillis() + 1000;
+                }
+            }
+            return n;
+        }
+    }
+
+    /** Consumes the masks topic in a background thread, recording arrival times and latencies. */
+    static final class MaskCollector implements Runnable {
+        private final KafkaConsumer<byte[], byte[]> consumer;
+        private final Thread thread;
+        private final Set<String> seen = new HashSet<>();
+        private volatile boolean running = true;
+        private volatile long count;
+        private volatile long firstNanos;
+        private volatile long lastNanos;
+        private long duplicates;
+        private long keyFrames;
+        private long parseNanos;
+        private long parsed;
+        private LatencyStats latency = new LatencyStats();
+        private LatencyStats processing = new LatencyStats();
+
+        MaskCollector(EmbeddedKafka kafka, String topic, int streams) {
+            consumer = consumer(kafka, "bench-collector-" + topic);
+            consumer.subscribe(List.of(topic));
+            thread = new Thread(this, "mpvss-bench-collector");
+            thread.setDaemon(true);
+        }
+
+        void start() {
+            thread.start();
+        }
+
+        @Override
+        public void run() {
+            try {
+                while (running) {
+                    ConsumerRecords<byte[], byte[]> recs = consumer.poll(Duration.ofMillis(50));
+                    long now = System.nanoTime();
+                    long wall = System.currentTimeMillis();
+                    for (ConsumerRecord<byte[], byte[]> r : recs) {
+                        long a = System.nanoTime();
+                        MaskDocument d = MaskDocument.fromJson(r.value());
+                        long b = System.nanoTime();
+                        synchronized (this) {
+                            parseNanos += b - a;
+                            parsed++;
+                            if (!seen.add(d.getStream() + "#" + d.getSeq())) {
+                                duplicates++;
+                                continue;
+                            }
+                            if (d.isKeyFrame()) {
+                                keyFrames++;
+                            }
+                            latency.add(wall - d.getCaptureTs());
+                            processing.add(d.getProcessingMs());
+                        }
+                        if (firstNanos == 0) {
+                            firstNanos = now;
+                        }
+                        lastNanos = now;
+                        count++;
+                    }
+                }
+            } finally {
+                consumer.close();
+            }
+        }
+
+        synchronized void resetStats() {
+            latency = new LatencyStats();
+            processing = new LatencyStats();
+            keyFrames = 0;
+            duplicates = 0;
+            firstNanos = 0;
+        }
+
+        long count() {
+            return count;
+        }
+
+        long firstNanos() {
+            return firstNanos;
+        }
+
+        long lastNanos() {
+            return lastNanos;
+        }
+
+        long quietForMs() {
+            return lastNanos == 0 ? Long.MAX_VALUE : (System.nanoTime() - lastNanos) / 1_000_000;
+        }
+
+        synchronized long duplicates() {
+            return duplicates;
+        }
+
+        synchronized long keyFrames() {
+            return keyFrames;
+        }
+
+        synchronized LatencyStats latency() {
+            return latency;
+        }
+
+        synchronized LatencyStats processing() {
+            return processing;
+        }
+
+        synchronized double consumeMsPerMask() {
+            return parsed == 0 ? Double.NaN : parseNanos / 1e6 / parsed;
+        }
+
+        boolean awaitCount(long n, long timeoutMs) throws InterruptedException {
+            long end = System.currentTimeMillis() + timeoutMs;
+            while (count < n && System.currentTimeMillis() < end) {
+                Thread.sleep(20);
+            }
+            return count >= n;
+        }
+
+        void stop() {
+            running = false;
+            try {
+                thread.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
