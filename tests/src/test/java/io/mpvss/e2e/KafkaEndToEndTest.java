@@ -314,10 +314,14 @@ class KafkaEndToEndTest {
         return out;
     }
 
-    /** Frames per stream: model-ops' demo clips when present (JPEG as shipped), else synthetic moving shapes. */
+    /**
+     * Frames per stream: the clips in -Dmpvss.test.clips or model-ops' demo clips when present (JPEG as shipped, the
+     * first 3 clips with 40 frames), else synthetic moving shapes.
+     */
     static Map<String, List<byte[]>> clips() throws Exception {
         Map<String, List<byte[]>> clips = new LinkedHashMap<>();
-        Path demo = repoPath("model-ops/demo-clips");
+        String override = System.getProperty("mpvss.test.clips");
+        Path demo = override != null && !override.isBlank() ? Paths.get(override) : repoPath("model-ops/demo-clips");
         if (demo != null) {
             try (Stream<Path> dirs = Files.list(demo)) {
                 for (Path clip : dirs.sorted().toList()) {
