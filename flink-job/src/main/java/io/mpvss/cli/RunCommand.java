@@ -35,10 +35,24 @@ final class RunCommand {
         StringBuilder sb = new StringBuilder(USAGE_HEAD).append('\n');
         for (ConfigOption<?> o : JobOptions.all()) {
             sb.append(String.format("  --%-32s %s%n      %s%n", o.key(),
-                    o.hasDefaultValue() ? "(" + o.defaultValue() + ")" : "", o.description()));
+                    o.hasDefaultValue() ? "(" + defaultText(o) + ")" : "", describe(o)));
         }
         sb.append("  --kafka.properties.<name> V       a Kafka client property for all clients");
         return sb.toString();
+    }
+
+    /** An option's description as plain text. */
+    static String describe(ConfigOption<?> o) {
+        String html = new org.apache.flink.configuration.description.HtmlFormatter().format(o.description());
+        return html.replaceAll("<[^>]+>", " ").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"")
+                .replace("&#39;", "'").replace("&amp;", "&").replaceAll("\\s+", " ").trim();
+    }
+
+    /** An option's default as one writes it on the command line (durations as 2 s, 30 min). */
+    static String defaultText(ConfigOption<?> o) {
+        Object d = o.defaultValue();
+        return d instanceof java.time.Duration du ? org.apache.flink.util.TimeUtils.formatWithHighestUnit(du)
+                : String.valueOf(d);
     }
 
     /** The job's arguments: the file expanded to kafka.properties.*, model.dir resolved against the repository. */

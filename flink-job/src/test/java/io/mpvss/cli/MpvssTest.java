@@ -41,6 +41,9 @@ class MpvssTest {
         assertEquals(0, runHelp.rc());
         assertTrue(runHelp.out().contains("--kafka.bootstrap-servers") && runHelp.out().contains("delivery.guarantee"),
                 runHelp.out());
+        assertTrue(runHelp.out().contains("Kafka bootstrap servers"), "descriptions as text: " + runHelp.out());
+        assertTrue(runHelp.out().contains("(2 s)"), "durations as written on the command line: " + runHelp.out());
+        assertTrue(!runHelp.out().contains("Description@"), runHelp.out());
         assertEquals(0, run("help", "produce").rc());
     }
 
