@@ -83,21 +83,8 @@ step "test split: $CLIPS clips x $FRAMES frames at the bundle's resolution (mode
 read -r H W < <("$PY" -c "import json,sys; m=json.load(open(sys.argv[1])); print(m['input']['height'], m['input']['width'])" "$MODEL/manifest.json")
 SPLIT="$OUT/test-split"
 rm -rf "$SPLIT"
-GEN=""
-for g in model-ops/scripts/make_split.py model-ops/scripts/make_dataset.py model-ops/scripts/generate.py \
-         model-ops/scripts/synth_data.py model-ops/scripts/gen_data.py; do
-  [ -f "$g" ] && GEN=$g && break
-done
-if [ -n "$GEN" ]; then
-  run "$PY" "$GEN" --split test --clips "$CLIPS" --frames "$FRAMES" --height "$H" --width "$W" --out "$SPLIT"
-else
-  # the generator's library (model-ops/mpvss_ref: synth.render_clip + data.write_clip), same seeds as the test split
-  run "$PY" -c "import sys; sys.path.insert(0, 'model-ops')
-from mpvss_ref import synth, data
-for seed in synth.split_seeds('test', $CLIPS):
-    data.write_clip(synth.render_clip(seed, $H, $W, $FRAMES, with_flow=False), '$SPLIT/' + data.clip_id('test', seed), fmt='jpg')
-print('wrote $CLIPS clips to $SPLIT')"
-fi
+run "$PY" model-ops/scripts/synth.py --split test --clips "$CLIPS" --frames "$FRAMES" --height "$H" --width "$W" \
+    --format jpg --out "$SPLIT"
 
 step "eval: K=$INTERVALS through the operator (+ state.mask-precision fp32 vs fp16 at K=5)"
 run "${JAVA[@]}" io.mpvss.eval.EvalCommand --data "$SPLIT" --model "$MODEL" --intervals "$INTERVALS" \
@@ -124,7 +111,7 @@ step "machine"
   echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
   java -version 2>&1 | head -3
   echo "ONNX Runtime: $(sed -n 's#.*onnxruntime[^/]*/\([0-9.]*\)/.*#\1#p' <<< "$(tr ':' '\n' < flink-job/target/classpath.txt | grep onnxruntime | head -1)") (CPU execution provider)"
-  echo "model: $MODEL ($(sed -n 's/.*"name": *"\([^"]*\)".*/\1/p' "$MODEL/manifest.json" | head -1), ${H}x${W})"
+  echo "model: $MODEL ($(sed -n 's/.*"name": *"\([^"]*\)".*/\1/p' "$MODEL/manifest.json" | head -1), input ${W}x${H} WxH)"
 } > "$OUT/machine.txt"
 cat "$OUT/machine.txt"
 

@@ -118,13 +118,23 @@ public record BenchReport(String model, String executionProvider, int modelWidth
 
     /** Produce cost per frame on the benchmark's producer (backlog runs: send + flush over frames). */
     public double produceMsPerFrame() {
-        return backlog.stream().filter(r -> r.produceSeconds() > 0)
-                .mapToDouble(r -> 1000 * r.produceSeconds() / r.framesSent()).average().orElse(Double.NaN);
+        return median(backlog.stream().filter(r -> r.produceSeconds() > 0)
+                .mapToDouble(r -> 1000 * r.produceSeconds() / r.framesSent()).toArray());
     }
 
+    /** Median over the backlog runs of the consumer's JSON parse time per mask. */
     public double consumeParseMsPerMask() {
-        return backlog.stream().mapToDouble(PipelineBench.Result::consumeMsPerMask).filter(v -> !Double.isNaN(v))
-                .average().orElse(Double.NaN);
+        return median(backlog.stream().mapToDouble(PipelineBench.Result::consumeMsPerMask)
+                .filter(v -> !Double.isNaN(v)).toArray());
+    }
+
+    static double median(double[] v) {
+        if (v.length == 0) {
+            return Double.NaN;
+        }
+        double[] c = v.clone();
+        java.util.Arrays.sort(c);
+        return c.length % 2 == 1 ? c[c.length / 2] : (c[c.length / 2 - 1] + c[c.length / 2]) / 2;
     }
 
     public String profileTable() {
@@ -149,9 +159,9 @@ public record BenchReport(String model, String executionProvider, int modelWidth
         for (ModelOnlyBench.Profile p : profiles) {
             sb.append(' ').append(f(ser, 3)).append(" (").append(f(ser / p.k(), 3)).append("/frame) |");
         }
-        sb.append("\n| Kafka produce (benchmark producer, per frame) |");
+        sb.append("\n| Kafka produce (benchmark producer: send + flush of the backlog, per frame, median of runs) |");
         sb.append((" " + f(produceMsPerFrame(), 3) + " |").repeat(profiles.size()));
-        sb.append("\n| mask document parse (consumer, per mask) |");
+        sb.append("\n| mask document parse (benchmark consumer, per mask, median of runs) |");
         sb.append((" " + f(consumeParseMsPerMask(), 3) + " |").repeat(profiles.size()));
         sb.append('\n');
         return sb.toString();
@@ -210,8 +220,12 @@ public record BenchReport(String model, String executionProvider, int modelWidth
     }
 
     public String toMarkdown() {
+        return toMarkdown(true);
+    }
+
+    public String toMarkdown(boolean withTargets) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "Model %s, %dx%d, ONNX Runtime on %s; operator batch %d; frames from "
+        sb.append(String.format(Locale.ROOT, "Model %s, input %dx%d (WxH), ONNX Runtime on %s; operator batch %d; frames from "
                         + "%s (mean %.1f KB); backlog runs %s; paced runs at %.0f%% of the K=%d backlog rate, "
                         + "checkpoint interval %d ms; %.1f min in all.%n%n", model, modelWidth, modelHeight,
                 executionProvider, batch, frames, meanFrameBytes / 1024, throughputGuarantee, 100 * pacedFraction,
@@ -221,7 +235,9 @@ public record BenchReport(String model, String executionProvider, int modelWidth
                 .append(latencyTable());
         sb.append("\n### State per stream\n\n").append(stateTable());
         sb.append("\n### Profile\n\n").append(profileTable());
-        sb.append("\n### Targets\n\n").append(targets());
+        if (withTargets) {
+            sb.append("\n### Targets\n\n").append(targets());
+        }
         return sb.toString();
     }
 }

@@ -88,7 +88,7 @@ public final class BenchmarksDoc {
 
         if (eval != null) {
             sb.append("## Quality against cost (`mpvss eval`)\n\n");
-            sb.append(String.format(Locale.ROOT, "Model `%s` (input %dx%d), %d clips / %d frames of `%s`. Each K is "
+            sb.append(String.format(Locale.ROOT, "Model `%s` (input %dx%d, WxH), %d clips / %d frames of `%s`. Each K is "
                             + "one bounded Flink job (local MiniCluster) running `MpvssJob.build` with "
                             + "`key.interval=K`; every clip is one camera stream; every mask document the job emits is "
                             + "decoded and scored against the clip's label PNGs.%n%n", eval.model(),
@@ -151,13 +151,15 @@ public final class BenchmarksDoc {
                     + "native memory.\n");
             sb.append("- **State**: the operator's `KeyFrameStateSerializer` (+ `StreamCursorSerializer`) on a real "
                     + "key frame (a real frame through the real segmentor), at each mask precision.\n\n");
-            sb.append(bench.toMarkdown()).append('\n');
+            sb.append(bench.toMarkdown(false)).append('\n');
         }
 
         if (jmh != null) {
             sb.append("## JMH microbenchmarks\n\n");
             sb.append("The Java hot paths with the product's classes (`flink-job/src/test/java/io/mpvss/jmh`), "
-                    + "sized as the bundle (parameters below); average time per operation.\n\n");
+                    + "sized as the bundle (parameters below: `size` = HxW of the model input, `queries` = N); average "
+                    + "time per operation; short runs (see the JMH command), so errors are wide on a busy "
+                    + "2-core machine.\n\n");
             sb.append(jmhTable(jmh)).append('\n');
         }
 

@@ -59,7 +59,10 @@ public final class EvalCommand {
             "  --compare KEY=V1,V2  also run K=--compare-k once per value of KEY (e.g. state.mask-precision=fp32,fp16)",
             "  --compare-k K        key interval of the --compare runs (default 5)",
             "  --frame-interval-ms  capture-time step between frames of a clip (default 40, i.e. 25 fps)",
-            "  --title TEXT         plot title");
+            "  --title TEXT         plot title",
+            "The held-out synthetic test split at the bundle's resolution (HxW from its manifest):",
+            "  /usr/bin/python3 model-ops/scripts/synth.py --split test --clips 20 --frames 40 --height H --width W \\",
+            "      --format jpg --out target/test-split");
 
     private EvalCommand() {
     }
