@@ -82,6 +82,19 @@ class BundleValidationTest {
     }
 
     @Test
+    void cudaDeviceFailsWhereCudaCannotLoad() {
+        String provider;
+        try (ModelBundle a = ModelBundle.open(TestBundles.dir(), InferenceOptions.defaults())) {
+            provider = a.executionProvider();
+        }
+        if (provider.equals("CPU")) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> ModelBundle.open(TestBundles.dir(),
+                    new InferenceOptions(InferenceOptions.Device.CUDA, 0, 0)).close());
+            assertTrue(e.getMessage().contains("inference.device=cuda"), e.getMessage());
+        }
+    }
+
+    @Test
     void missingDirectory() {
         assertRefused(tmp.resolve("nope"), "nope", "does not exist");
     }

@@ -201,6 +201,20 @@ class MaskPropagationHarnessTest {
     }
 
     @Test
+    void quietStreamsLoseTheirStateAfterTheTtl() throws Exception {
+        try (var h = harness(settings().stateTtl(Duration.ofMillis(300)).build())) {
+            h.setStateTtlProcessingTime(1_000);
+            h.open();
+            List<MaskDocument> first = run(h, List.of(frame("cam-q", 0), frame("cam-q", 1)));
+            assertNull(first.get(1).getKeyReason(), "within the TTL the key frame is used");
+            h.setStateTtlProcessingTime(1_000 + 301);
+            // capture time says 40 ms later (no time-gap), but the state expired in the meantime
+            List<MaskDocument> later = run(h, List.of(frame("cam-q", 2)));
+            assertEquals("no-state", later.get(0).getKeyReason());
+        }
+    }
+
+    @Test
     void stateHoldsTheKeyFrameCompactly() throws Exception {
         try (var h = harness(settings().build())) {
             h.open();
