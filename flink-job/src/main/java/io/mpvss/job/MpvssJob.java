@@ -47,10 +47,17 @@ public final class MpvssJob {
 
     private MpvssJob() {}
 
-    /** Cluster entry point: {@code --key value} arguments (JobOptions and Flink keys) over Flink's configuration. */
+    /**
+     * Cluster entry point: {@code --key value} arguments (JobOptions and Flink keys such as
+     * {@code parallelism.default}, {@code execution.checkpointing.interval}, {@code state.backend.type}) over Flink's
+     * configuration.
+     */
     public static void main(String[] args) throws Exception {
-        Configuration conf = parseArgs(args);
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        Configuration cli = parseArgs(args);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(cli);
+        // Job options may also sit in Flink's config file (config.yaml); the command line wins.
+        Configuration conf = Configuration.fromMap(env.getConfiguration().toMap());
+        conf.addAll(cli);
         buildKafkaPipeline(env, conf);
         env.execute("mpvss");
     }
