@@ -148,8 +148,10 @@ public class MaskPropagation extends KeyedProcessFunction<String, FrameRecord, M
                 keySeq = key.keySeq();
                 framesSinceKey = cursor.framesSinceKey() + 1;
             }
-        } catch (InferenceException e) {
-            throw new InvalidFrameException(WireFormat.ERR_INFERENCE_FAILED, e.getMessage(), e);
+        } catch (InferenceException | IllegalArgumentException e) {
+            // IllegalArgumentException: tensors that do not fit the graphs (e.g. a state written by a bundle with
+            // the same name@version but other sizes); the frame is reported, the job goes on.
+            throw new InvalidFrameException(WireFormat.ERR_INFERENCE_FAILED, String.valueOf(e.getMessage()), e);
         }
         if (reason != null) {
             keyState.update(key);

@@ -298,12 +298,13 @@ class MaskPropagationHarnessTest {
         FrameRecord rawWrongSize = FrameRecord.of("cam-g", 6, 1_000_240L, new byte[100])
                 .addHeader(WireFormat.HEADER_WIDTH, "10".getBytes()).addHeader(WireFormat.HEADER_HEIGHT, "10".getBytes());
         FrameRecord emptyKey = FrameRecord.of("", 1, 1L, good.get(0).value);
+        FrameRecord oversized = FrameRecord.of("cam-g", 7, 1_000_280L, new byte[60_000]);
         FrameRecord duplicate = good.get(2).copy();
         FrameRecord stale = good.get(1).copy();
 
         List<FrameRecord> mixed = new ArrayList<>();
         mixed.addAll(good.subList(0, 3));
-        mixed.addAll(List.of(garbage, truncatedJpeg, noSeq, badTs, rawWrongSize, emptyKey, duplicate, stale));
+        mixed.addAll(List.of(garbage, truncatedJpeg, noSeq, badTs, rawWrongSize, emptyKey, oversized, duplicate, stale));
         mixed.addAll(good.subList(3, 8));
 
         List<MaskDocument> clean;
@@ -311,7 +312,7 @@ class MaskPropagationHarnessTest {
             h.open();
             clean = run(h, good);
         }
-        try (var h = harness(settings().build())) {
+        try (var h = harness(settings().maxFrameBytes(50_000).build())) {
             h.open();
             List<MaskDocument> out = run(h, mixed);
             assertEquals(8, out.stream().filter(d -> d.getStream().equals("cam-g")).count());
@@ -323,7 +324,7 @@ class MaskPropagationHarnessTest {
             List<FrameRecord> dead = deadLetters(h);
             List<String> classes = dead.stream().map(r -> r.headerString(WireFormat.DLQ_ERROR_CLASS)).toList();
             assertEquals(List.of("undecodable-image", "undecodable-image", "missing-header", "bad-header",
-                    "undecodable-image", "empty-key", "stale-or-duplicate", "stale-or-duplicate"), classes);
+                    "undecodable-image", "empty-key", "oversized", "stale-or-duplicate", "stale-or-duplicate"), classes);
             for (FrameRecord d : dead) {
                 assertFalse(d.headerString(WireFormat.DLQ_ERROR_MESSAGE).isEmpty());
                 assertNotNull(d.header(WireFormat.DLQ_ERROR_TS));
