@@ -68,6 +68,12 @@ public final class MpvssJob {
 
     /** KafkaSource(frames) -> {@link #build} -> KafkaSink(masks) + KafkaSink(frames-dlq). The caller executes. */
     public static void buildKafkaPipeline(StreamExecutionEnvironment env, Configuration conf) {
+        DeliveryGuarantee guarantee = deliveryGuarantee(conf.get(JobOptions.DELIVERY_GUARANTEE));
+        if (guarantee == DeliveryGuarantee.EXACTLY_ONCE && !env.getCheckpointConfig().isCheckpointingEnabled()) {
+            // Transactions commit on checkpoints: without them not one mask would ever become visible.
+            throw new IllegalArgumentException("delivery.guarantee=exactly-once needs checkpointing: set "
+                    + "execution.checkpointing.interval (e.g. 1s), or use delivery.guarantee=at-least-once");
+        }
         Properties props = JobOptions.kafkaProperties(conf);
         String servers = conf.get(JobOptions.BOOTSTRAP_SERVERS);
 
@@ -87,7 +93,6 @@ public final class MpvssJob {
 
         Outputs out = build(frames, conf);
 
-        DeliveryGuarantee guarantee = deliveryGuarantee(conf.get(JobOptions.DELIVERY_GUARANTEE));
         String prefix = conf.get(JobOptions.TRANSACTIONAL_ID_PREFIX);
         Properties producer = new Properties();
         producer.putAll(props);

@@ -59,8 +59,24 @@ class MpvssJobTest {
     }
 
     @Test
+    void exactlyOnceWithoutCheckpointsIsRefused() {
+        Configuration c = new Configuration();
+        c.set(JobOptions.MODEL_DIR, TestBundles.dir().toString());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> MpvssJob.buildKafkaPipeline(StreamExecutionEnvironment.getExecutionEnvironment(), c));
+        assertTrue(e.getMessage().contains("execution.checkpointing.interval"), e.getMessage());
+        c.set(JobOptions.DELIVERY_GUARANTEE, "at-least-once");
+        MpvssJob.buildKafkaPipeline(StreamExecutionEnvironment.getExecutionEnvironment(), c);
+        Configuration withCheckpoints = new Configuration();
+        withCheckpoints.setString("execution.checkpointing.interval", "1 s");
+        MpvssJob.buildKafkaPipeline(StreamExecutionEnvironment.getExecutionEnvironment(withCheckpoints),
+                MpvssJob.parseArgs(new String[] {"--model.dir", TestBundles.dir().toString()}));
+    }
+
+    @Test
     void badModelDirFailsOnTheClientBeforeSubmission() {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.enableCheckpointing(1000);
         Configuration c = new Configuration();
         c.set(JobOptions.MODEL_DIR, "/nonexistent/bundle");
         InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> MpvssJob.buildKafkaPipeline(env, c));
