@@ -1,6 +1,8 @@
 package io.mpvss.bench;
 
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashSet;
@@ -11,6 +13,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.flink.configuration.Configuration;
@@ -78,6 +81,12 @@ public final class PipelineBench {
 
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("parallelism.default", "1");
+        // Checkpoints on disk: the key frames of a few streams at the bundled resolution already exceed the
+        // JobManager's in-memory checkpoint storage limit (5 MB), and a failed checkpoint would restart the job.
+        Path ckpt = Files.createTempDirectory("mpvss-bench-ckpt-");
+        settings.put("execution.checkpointing.dir", ckpt.toUri().toString());
+        // A benchmark run that fails must say so, not restart in a loop.
+        settings.put("restart-strategy.type", "none");
         settings.putAll(run.settings());
         settings.put("kafka.bootstrap-servers", kafka.bootstrapServers());
         settings.put("kafka.topic.frames", framesTopic);
@@ -176,14 +185,25 @@ public final class PipelineBench {
                 if (backlog) {
                     try {
                         job.getJobExecutionResult().get(30, TimeUnit.SECONDS);
+                    } catch (TimeoutException e) {
+                        log.println(tag + ": job still running after the wait for its masks; cancelling it");
+                        cancelQuietly(job);
                     } catch (Exception e) {
-                        if (!terminated(job)) {
-                            log.println(tag + ": job did not finish cleanly: " + e);
-                            job.cancel();
+                        Throwable root = e;
+                        while (root.getCause() != null) {
+                            root = root.getCause();
+                        }
+                        // a finished job's MiniCluster may be gone before its result is fetched: not a failure
+                        if (!(root instanceof IllegalStateException && String.valueOf(root.getMessage())
+                                .contains("MiniCluster"))) {
+                            log.println(tag + ": JOB FAILED: " + root);
                         }
                     }
                 } else {
-                    job.cancel().get(60, TimeUnit.SECONDS);
+                    if (terminated(job)) {
+                        log.println(tag + ": JOB ENDED before it was cancelled (failed?), see the log file");
+                    }
+                    cancelQuietly(job);
                 }
             }
             collector.stop();
@@ -207,6 +227,23 @@ public final class PipelineBench {
             return r;
         } finally {
             collector.stop();
+            deleteRecursively(ckpt);
+        }
+    }
+
+    static void cancelQuietly(JobClient job) {
+        try {
+            job.cancel().get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // already gone
+        }
+    }
+
+    static void deleteRecursively(Path dir) {
+        try (java.util.stream.Stream<Path> s = Files.walk(dir)) {
+            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (java.io.IOException | RuntimeException e) {
+            // best effort
         }
     }
 
