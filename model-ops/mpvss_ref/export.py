@@ -267,7 +267,9 @@ def write_parity_vectors(model: Mpvss, out_dir: str, real_pairs: Optional[List[T
     kt, ct = torch.from_numpy(key), torch.from_numpy(cur)
     q, c, m, _ = model.segment(kt)
     n = max(1, cfg.num_queries // 2)
-    sel = torch.arange(0, cfg.num_queries, cfg.num_queries // n)[:n]
+    # keep the queries that matter (highest object probability over the batch), as a state store might
+    score = c.softmax(-1)[..., :-1].max(-1).values.mean(0)
+    sel = score.argsort(descending=True)[:n].sort().values
     qs, cs, ms = q[:, sel].contiguous(), c[:, sel].contiguous(), m[:, sel].contiguous()
     psem, pm, pf = model.propagate(kt, ct, qs, cs, ms)
     prop_dir = os.path.join(out_dir, "queries_subset", "propagator")
@@ -276,7 +278,8 @@ def write_parity_vectors(model: Mpvss, out_dir: str, real_pairs: Optional[List[T
     for nme, v in zip(PROP_OUT, (psem, pm, pf)):
         _save(os.path.join(prop_dir, "outputs", f"{nme}.npy"), v.numpy())
     _save(os.path.join(prop_dir, "aux", "semantic_top2_gap.npy"), _top2_gap(semantic_scores(cs, pm, (H, W))))
-    extra.append({"name": "queries_subset", "batch": int(key.shape[0]), "queries": int(n),
+    extra.append({"name": "queries_subset", "batch": int(key.shape[0]), "queries": int(n), "query_index": sel.tolist(),
+                  "semantic_rule": "tie-aware: no mismatch where the top-2 score gap exceeds semantic_tie_gap",
                   "propagator": {"dir": "queries_subset/propagator", "inputs": PROP_IN, "outputs": PROP_OUT}})
     meta = {
         "contract": CONTRACT,

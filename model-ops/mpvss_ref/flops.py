@@ -21,8 +21,19 @@ import onnx
 from onnx import numpy_helper, shape_inference
 
 
+def _strip_large_initializers(model: onnx.ModelProto, limit: int = 4096) -> onnx.ModelProto:
+    """A copy whose large initializers keep their dims and type but no data (shapes are all we need)."""
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    for init in m.graph.initializer:
+        if int(np.prod(init.dims)) > limit:
+            for f in ("raw_data", "float_data", "int64_data", "int32_data", "double_data"):
+                init.ClearField(f)
+    return m
+
+
 def _pin_dims(model: onnx.ModelProto, dims: Dict[str, int], default: int = 1) -> onnx.ModelProto:
-    m = copy.deepcopy(model)
+    m = _strip_large_initializers(model)
     for vi in list(m.graph.input) + list(m.graph.output):
         for d in vi.type.tensor_type.shape.dim:
             if d.dim_param:
@@ -97,7 +108,7 @@ def _fold_shapes(m: onnx.ModelProto, rounds: int = 30) -> onnx.ModelProto:
         m = shape_inference.infer_shapes(m, strict_mode=False, data_prop=True)
         _set_shapes(m, known_einsum)
         shp = _shape_table(m)
-        consts = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
+        consts = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer if int(np.prod(i.dims)) <= 4096}
         keep, new_inits, changed = [], [], False
         einsum_shapes: Dict[str, List[int]] = {}
         for node in m.graph.node:

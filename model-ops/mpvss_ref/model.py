@@ -88,7 +88,7 @@ def preset(name: str, **overrides) -> MpvssConfig:
     elif name == "paper":
         # Mask2Former-size queries (N=100, C=256, 9 decoder layers) and a FlowNetS-size flow module (~40M params).
         cfg = MpvssConfig(height=512, width=1024, num_classes=19, num_queries=100, hidden_dim=256,
-                          stem_channels=64, backbone_channels=(256, 512, 1024, 2048), backbone_depths=(1, 2, 3, 1),
+                          stem_channels=64, backbone_channels=(64, 128, 256, 512), backbone_depths=(2, 2, 2, 2),  # ResNet-18-like
                           pixel_dim=256, dec_layers=9, heads=8, ffn_dim=2048,
                           flow_channels=(64, 128, 256, 512, 512, 1024), flow_extra=(0, 0, 1, 1, 1, 1),
                           flow_kernels=(7, 5, 5, 3, 3, 3), flow_dim=256, flow_layers=9, flow_heads=8,
@@ -514,6 +514,6 @@ def load_checkpoint(path: str, map_location="cpu") -> Tuple[Mpvss, Dict]:
     ck = torch.load(path, map_location=map_location)
     cfg = MpvssConfig.from_dict(ck["config"])
     model = Mpvss(cfg)
-    model.load_state_dict(ck["model"])
+    model.load_state_dict({k: (v.float() if v.is_floating_point() else v) for k, v in ck["model"].items()})
     model.eval()
     return model, ck

@@ -393,6 +393,7 @@ class Clip:
     images: np.ndarray   # [T,H,W,3] uint8
     labels: np.ndarray   # [T,H,W] uint8
     flow: np.ndarray     # [T-1,H,W,2] float32: forward displacement (dx,dy) of each pixel of frame t into frame t+1
+    extra: dict = dataclasses.field(default_factory=dict)  # (t, s) -> displacement of frame t's pixels into frame s
 
 
 def _mover_state(m: Mover, world: World, t: int):
@@ -401,7 +402,9 @@ def _mover_state(m: Mover, world: World, t: int):
     return x, y, _persp(world, y)
 
 
-def render_clip(seed: int, height: int = 256, width: int = 512, frames: int = 40, with_flow: bool = True) -> Clip:
+def render_clip(seed: int, height: int = 256, width: int = 512, frames: int = 40, with_flow: bool = True,
+                pairs=None) -> Clip:
+    """Render one clip. `pairs` [(t, s), ...] also returns the true displacement of frame t's pixels into frame s."""
     rng = np.random.default_rng(seed)
     H, W, T = height, width, frames
     world = make_world(rng, H, W)
@@ -453,34 +456,35 @@ def render_clip(seed: int, height: int = 256, width: int = 512, frames: int = 40
         labels[t] = lab
         inst[t] = ins
 
+    px = np.arange(W, dtype=np.float64)[None, :]
+    py = np.arange(H, dtype=np.float64)[:, None]
+
+    def disp(t: int, s: int) -> np.ndarray:
+        """Displacement [H,W,2] (dx, dy) of every pixel of frame t to its position in frame s."""
+        r = cam.zoom[s] / cam.zoom[t]
+        bx = (px + 0.5 - W / 2.0) * r + (cam.cx[t] - cam.cx[s]) * cam.zoom[s] + W / 2.0 - 0.5 - px
+        by = (py + 0.5 - H / 2.0) * r + (cam.cy[t] - cam.cy[s]) * cam.zoom[s] + H / 2.0 - 0.5 - py
+        fx = np.broadcast_to(bx, (H, W)).copy()
+        fy = np.broadcast_to(by, (H, W)).copy()
+        ins = inst[t]
+        for i in np.unique(ins):
+            if i == 0:
+                continue
+            ax, ay, s0 = anchors[t, i - 1]
+            wx, wy, ps = _mover_state(movers[i - 1], world, s)
+            bx1, by1 = _world_to_screen(cam, s, H, W, wx, wy)
+            s1 = ps * cam.zoom[s]
+            yy, xx = np.nonzero(ins == i)
+            fx[yy, xx] = bx1 + (xx - ax) * (s1 / s0) - xx
+            fy[yy, xx] = by1 + (yy - ay) * (s1 / s0) - yy
+        return np.stack([fx, fy], -1).astype(np.float32)
+
     flow = np.zeros((max(0, T - 1), H, W, 2), np.float32) if with_flow else np.zeros((0, H, W, 2), np.float32)
     if with_flow:
-        px = np.arange(W, dtype=np.float64)[None, :]
-        py = np.arange(H, dtype=np.float64)[:, None]
         for t in range(T - 1):
-            # background: world point under pixel p at t, seen at t+1
-            r = cam.zoom[t + 1] / cam.zoom[t]
-            bx = (px + 0.5 - W / 2.0) * r + (cam.cx[t] - cam.cx[t + 1]) * cam.zoom[t + 1] + W / 2.0 - 0.5 - px
-            by = (py + 0.5 - H / 2.0) * r + (cam.cy[t] - cam.cy[t + 1]) * cam.zoom[t + 1] + H / 2.0 - 0.5 - py
-            fx = np.broadcast_to(bx, (H, W)).copy()
-            fy = np.broadcast_to(by, (H, W)).copy()
-            ins = inst[t]
-            for i in np.unique(ins):
-                if i == 0:
-                    continue
-                sel = ins == i
-                ax, ay, s0 = anchors[t, i - 1]
-                bx1, by1, s1 = anchors[t + 1, i - 1]
-                if s1 == 0:  # not rendered next frame: take its motion anyway
-                    (wx, wy, ps) = _mover_state(movers[i - 1], world, t + 1)
-                    bx1, by1 = _world_to_screen(cam, t + 1, H, W, wx, wy)
-                    s1 = ps * cam.zoom[t + 1]
-                yy, xx = np.nonzero(sel)
-                fx[yy, xx] = bx1 + (xx - ax) * (s1 / s0) - xx
-                fy[yy, xx] = by1 + (yy - ay) * (s1 / s0) - yy
-            flow[t, ..., 0] = fx
-            flow[t, ..., 1] = fy
-    return Clip(seed, images, labels, flow)
+            flow[t] = disp(t, t + 1)
+    extra = {(t, s): disp(t, s) for (t, s) in (pairs or [])}
+    return Clip(seed, images, labels, flow, extra)
 
 
 def motion_stats(flows: List[np.ndarray]) -> Dict[str, float]:

@@ -34,10 +34,12 @@ def main():
     ap.add_argument("--out", required=True, help="bundle directory to write")
     ap.add_argument("--vectors", help="also write parity vectors here")
     ap.add_argument("--metrics", help="JSON from evaluate.py to put in the manifest")
+    ap.add_argument("--training", help="JSON file with facts about the training run to put in the manifest")
     ap.add_argument("--name", default=None)
     ap.add_argument("--version", default="1.0.0")
     ap.add_argument("--key-interval", type=int, default=5)
     ap.add_argument("--static-queries", action="store_true", help="propagator with a static N (default: dynamic 'queries' axis)")
+    ap.add_argument("--fp32-weights", action="store_true", help="keep full fp32 weights (default: fp16-exact weights)")
     ap.add_argument("--no-weights", action="store_true", help="do not write checkpoint.pt into the bundle")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
@@ -68,6 +70,13 @@ def main():
                 lin.weight.normal_(0, 0.02)
         name = args.name or f"mpvss-{args.preset}-random"
     model.eval()
+    if not args.fp32_weights:
+        # ship weights that are exactly representable in fp16: checkpoint.pt stays small (the bundle's
+        # checkpoint is stored as fp16) and the graphs hold the very same values, so parity is unaffected
+        with torch.no_grad():
+            for t in list(model.parameters()) + list(model.buffers()):
+                if t.is_floating_point():
+                    t.copy_(t.half().float())
     cfg = model.cfg
     dyn = not args.static_queries
     os.makedirs(args.out, exist_ok=True)
@@ -80,12 +89,16 @@ def main():
     metrics = json.load(open(args.metrics))["manifest_metrics"] if args.metrics else {}
     extra = {"parameters": {"segmentor": count_params(model.segmentor), "flow_module": count_params(model.flow)},
              "config": cfg.to_dict()}
-    if meta:
-        extra["training"] = {k: meta[k] for k in ("data_s", "seg_s", "flow_s", "flow_total_s", "total_s") if k in meta}
+    if args.training:
+        extra["training"] = json.load(open(args.training))
     manifest = E.write_manifest(args.out, cfg, macs, name=name, version=args.version, key_interval=args.key_interval,
                                 metrics=metrics, extra=extra, dynamic_queries=dyn)
     if not args.no_weights:
-        torch.save({"config": cfg.to_dict(), "model": model.state_dict()}, os.path.join(args.out, "checkpoint.pt"))
+        sd = model.state_dict()
+        if not args.fp32_weights:
+            sd = {k: (v.half() if v.is_floating_point() else v) for k, v in sd.items()}
+        torch.save({"config": cfg.to_dict(), "model": sd, "weights_dtype": "float16" if not args.fp32_weights else "float32"},
+                   os.path.join(args.out, "checkpoint.pt"))
     if args.vectors:
         E.write_parity_vectors(model, args.vectors, seed=args.seed)
     s, p = macs["segmentor"], macs["propagator"]

@@ -70,7 +70,7 @@ def train_segmentor(args, model, clips, out):
     start = 0
     ck = os.path.join(out, "seg_last.pt")
     if os.path.exists(ck):
-        st = torch.load(ck)
+        st = torch.load(ck, map_location=args.device)
         model.load_state_dict(st["model"])
         opt.load_state_dict(st["opt"])
         start = st["step"]
@@ -84,8 +84,8 @@ def train_segmentor(args, model, clips, out):
         imgs, labs = sample_seg_batch(r, clips, args.batch, args.crop)
         for g in opt.param_groups:
             g["lr"] = lr_at(step, args.seg_steps, args.lr)
-        x = normalize_image(torch.from_numpy(imgs))
-        lab = torch.from_numpy(labs).long()
+        x = normalize_image(torch.from_numpy(imgs).to(args.device))
+        lab = torch.from_numpy(labs).long().to(args.device)
         _, cls, masks, preds = seg(x, aux=True)
         lab4 = labels_at_stride4(lab)
         l_set = sum(set_criterion(c, m, lab4, K) for c, m in preds) / len(preds)
@@ -104,17 +104,17 @@ def train_segmentor(args, model, clips, out):
 
 
 @torch.no_grad()
-def key_cache(model, clips, out):
+def key_cache(model, clips, out, device="cpu"):
     """Frozen segmentor outputs of every training frame (keys are drawn from them)."""
     path = os.path.join(out, f"keycache_{len(clips)}.pt")
     if os.path.exists(path):
-        return torch.load(path)
+        return torch.load(path, map_location=device)
     model.eval()
     cache = []
     for c in tqdm(clips, desc="key cache", dynamic_ncols=True):
         qs, cs, ms = [], [], []
         for i in range(0, len(c.images), 8):
-            q, cl, m, _ = model.segment(torch.from_numpy(c.images[i:i + 8]))
+            q, cl, m, _ = model.segment(torch.from_numpy(c.images[i:i + 8]).to(device))
             qs.append(q)
             cs.append(cl)
             ms.append(m.half())
@@ -134,7 +134,7 @@ def photometric(cur, key, pix):
 
 
 def train_flow(args, model, clips, out):
-    cache = key_cache(model, clips, out)
+    cache = key_cache(model, clips, out, args.device)
     flow = model.flow
     model.segmentor.eval()
     for p in model.segmentor.parameters():
@@ -143,7 +143,7 @@ def train_flow(args, model, clips, out):
     ck = os.path.join(out, "flow_last.pt")
     start = 0
     if os.path.exists(ck):
-        st = torch.load(ck)
+        st = torch.load(ck, map_location=args.device)
         model.load_state_dict(st["model"])
         opt.load_state_dict(st["opt"])
         start = st["step"]
@@ -163,9 +163,9 @@ def train_flow(args, model, clips, out):
             t = int(r.integers(1, T))
             k = t - int(r.integers(1, min(gmax, t) + 1))
             ci.append(c), ts.append(t), ks.append(k)
-        cur_u8 = torch.from_numpy(np.stack([clips[c].images[t] for c, t in zip(ci, ts)]))
-        key_u8 = torch.from_numpy(np.stack([clips[c].images[k] for c, k in zip(ci, ks)]))
-        lab = torch.from_numpy(np.stack([clips[c].labels[t] for c, t in zip(ci, ts)])).long()
+        cur_u8 = torch.from_numpy(np.stack([clips[c].images[t] for c, t in zip(ci, ts)])).to(args.device)
+        key_u8 = torch.from_numpy(np.stack([clips[c].images[k] for c, k in zip(ci, ks)])).to(args.device)
+        lab = torch.from_numpy(np.stack([clips[c].labels[t] for c, t in zip(ci, ts)])).long().to(args.device)
         kq = torch.stack([cache[c][0][k] for c, k in zip(ci, ks)])
         kc = torch.stack([cache[c][1][k] for c, k in zip(ci, ks)])
         km = torch.stack([cache[c][2][k] for c, k in zip(ci, ks)]).float()
@@ -178,6 +178,8 @@ def train_flow(args, model, clips, out):
         l_sem = semantic_ce(kc, warped, lab[:, st // 2::st, st // 2::st] if st > 1 else lab)
         l_ph = photometric(cur, key, pix) if args.photo_weight > 0 else torch.zeros(())
         loss = l_sem + args.photo_weight * l_ph
+        if args.flow_set_weight > 0:  # Mask2Former set criterion on the warped masks (the paper's loss)
+            loss = loss + args.flow_set_weight * set_criterion(kc, warped, labels_at_stride4(lab), model.cfg.num_classes)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(flow.parameters(), 1.0)
@@ -211,26 +213,29 @@ def main():
     ap.add_argument("--flow-clips", type=int, default=32)
     ap.add_argument("--val-clips", type=int, default=3)
     ap.add_argument("--frames", type=int, default=40)
-    ap.add_argument("--seg-steps", type=int, default=2500)
-    ap.add_argument("--flow-steps", type=int, default=1500)
+    ap.add_argument("--seg-steps", type=int, default=3000)
+    ap.add_argument("--flow-steps", type=int, default=3000)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--flow-batch", type=int, default=8)
     ap.add_argument("--crop", type=int, nargs=2, default=[128, 256])
     ap.add_argument("--lr", type=float, default=6e-4)
-    ap.add_argument("--flow-lr", type=float, default=1e-3)
+    ap.add_argument("--flow-lr", type=float, default=2e-3)
     ap.add_argument("--max-gap", type=int, default=10)
     ap.add_argument("--flow-loss-stride", type=int, default=2, help="flow-stage CE on labels subsampled by this stride")
+    ap.add_argument("--flow-set-weight", type=float, default=1.0, help="weight of the set criterion on warped masks")
+    ap.add_argument("--override", nargs="*", default=[], help="config overrides key=value (ints)")
     ap.add_argument("--photo-weight", type=float, default=1.0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--device", default="cpu", help="cpu (the recipe) or cuda (quick experiments)")
     ap.add_argument("--ckpt-every", type=int, default=100)
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     os.makedirs(args.out, exist_ok=True)
-    cfg = preset(args.preset)
-    model = Mpvss(cfg)
+    cfg = preset(args.preset, **{kv.split('=')[0]: int(kv.split('=')[1]) for kv in args.override})
+    model = Mpvss(cfg).to(args.device)
     log(args.out, f"args {vars(args)}")
     meta_path = os.path.join(args.out, "meta.json")
     meta = json.load(open(meta_path)) if os.path.exists(meta_path) else {}
@@ -244,7 +249,7 @@ def main():
         meta["seg_s"] = meta.get("seg_s", 0) + train_segmentor(args, model, clips, args.out)
         meta["val_seg"] = quick_val(args, model, args.out, "seg")["mpvss"]
     else:
-        model.load_state_dict(torch.load(os.path.join(args.out, "seg_last.pt"))["model"])
+        model.load_state_dict(torch.load(os.path.join(args.out, "seg_last.pt"), map_location=args.device)["model"])
     json.dump(meta, open(meta_path, "w"), indent=1)
     if args.stage in ("flow", "all"):
         t1 = time.time()
@@ -252,7 +257,7 @@ def main():
         meta["flow_total_s"] = meta.get("flow_total_s", 0) + time.time() - t1
         v = quick_val(args, model, args.out, "flow")
         meta["val_flow"] = {"mpvss": v["mpvss"], "zero": v["zero"]}
-        save(os.path.join(args.out, "checkpoint.pt"), config=cfg.to_dict(), model=model.state_dict(),
+        save(os.path.join(args.out, "checkpoint.pt"), config=cfg.to_dict(), model={k: v.cpu() for k, v in model.state_dict().items()},
              meta={k: v for k, v in meta.items()}, args=vars(args))
     json.dump(meta, open(meta_path, "w"), indent=1, default=str)
     log(args.out, f"done: {json.dumps(meta, default=str)}")
