@@ -8,6 +8,7 @@ import io.mpvss.format.MaskDocument;
 import io.mpvss.format.WireFormat;
 import io.mpvss.model.InferenceException;
 import io.mpvss.model.InferenceOptions;
+import io.mpvss.model.InvalidBundleException;
 import io.mpvss.model.ModelBundle;
 import io.mpvss.model.ModelManifest;
 import io.mpvss.model.PropagatorInput;
@@ -24,6 +25,7 @@ import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -67,8 +69,13 @@ public class MaskPropagation extends KeyedProcessFunction<String, FrameRecord, M
 
     @Override
     public void open(OpenContext ctx) {
-        // Fails the task (and so the job) with the bundle's error when the model is unusable.
-        bundle = ModelBundle.open(Path.of(settings.modelDir), settings.inference);
+        try {
+            bundle = ModelBundle.open(Path.of(settings.modelDir), settings.inference);
+        } catch (InvalidBundleException e) {
+            // A bad bundle does not get better by restarting: stop the job with the bundle's error instead of
+            // letting the restart strategy loop on it.
+            throw new SuppressRestartsException(e);
+        }
         manifest = bundle.manifest();
         classNames = manifest.classNames();
         int interval = settings.keyInterval > 0 ? settings.keyInterval : manifest.keyInterval();

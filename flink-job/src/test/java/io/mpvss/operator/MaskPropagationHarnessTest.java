@@ -201,6 +201,18 @@ class MaskPropagationHarnessTest {
     }
 
     @Test
+    void badBundleStopsTheJobWithoutRestarts(@TempDir Path tmp) throws Exception {
+        Path broken = TestBundles.copyTo(tmp.resolve("broken"));
+        Files.delete(broken.resolve("propagator.onnx"));
+        try (var h = harness(MaskPropagation.Settings.builder(broken.toString()).inference(InferenceOptions.cpu()).build())) {
+            var e = org.junit.jupiter.api.Assertions.assertThrows(
+                    org.apache.flink.runtime.execution.SuppressRestartsException.class, h::open);
+            assertTrue(e.getCause() instanceof io.mpvss.model.InvalidBundleException);
+            assertTrue(e.getCause().getMessage().contains("propagator.onnx"), e.getCause().getMessage());
+        }
+    }
+
+    @Test
     void quietStreamsLoseTheirStateAfterTheTtl() throws Exception {
         try (var h = harness(settings().stateTtl(Duration.ofMillis(300)).build())) {
             h.setStateTtlProcessingTime(1_000);
