@@ -43,6 +43,7 @@ public final class BenchCommand {
             "  --partitions N          partitions of the frames/masks topics (default 2)",
             "  --batch N               batch size of the model-only loop (default: the operator's)",
             "  --profile-frames N      frames of the per-stage profile (default 100)",
+            "  --graph-runs N          runs of each graph under ONNX Runtime's profiler (default 10; 0 = skip)",
             "  --set KEY=VALUE         job/Flink setting for every run (repeatable)",
             "  --max-clips N           clips loaded from --frames (default 16)",
             "  --timeout-s N           give up on a run after N seconds (default 120)",
@@ -86,6 +87,7 @@ public final class BenchCommand {
         public int partitions = 2;
         public int batch = -1;
         public int profileFrames = 100;
+        public int graphRuns = 10;
         public Map<String, String> settings = new LinkedHashMap<>();
         public int maxClips = 16;
         public long timeoutS = 120;
@@ -128,6 +130,7 @@ public final class BenchCommand {
                     case "--partitions" -> o.partitions = Integer.parseInt(v);
                     case "--batch" -> o.batch = Integer.parseInt(v);
                     case "--profile-frames" -> o.profileFrames = Integer.parseInt(v);
+                    case "--graph-runs" -> o.graphRuns = Integer.parseInt(v);
                     case "--max-clips" -> o.maxClips = Integer.parseInt(v);
                     case "--timeout-s" -> o.timeoutS = Long.parseLong(v);
                     case "--out" -> o.out = Path.of(v);
@@ -217,6 +220,7 @@ public final class BenchCommand {
         List<ModelOnlyBench.Result> modelOnly = new ArrayList<>();
         List<ModelOnlyBench.Profile> profiles = new ArrayList<>();
         List<StateProbe.Size> state = new ArrayList<>();
+        List<GraphProfile.Graph> graphs = new ArrayList<>();
         String modelId;
         String provider;
         int mw;
@@ -255,9 +259,20 @@ public final class BenchCommand {
                         p.decodeMs(), p.resizeMs(), p.tensorsMs(), p.inferencePerFrameMs(), p.segmentorMs(),
                         p.propagatorMs(), p.labelResizeMs(), p.pngEncodeMs(), p.documentMs());
             }
+            // 4. where the graphs spend their time, by operator type (ONNX Runtime's profiler)
+            if (o.graphRuns > 0) {
+                graphs.addAll(GraphProfile.profile(bundle.dir(), bundle.manifest(),
+                        BenchFrames.modelRgb(frames.frame(0, 0), mw, mh), BenchFrames.modelRgb(frames.frame(0, 1), mw, mh),
+                        threads, o.graphRuns));
+                for (GraphProfile.Graph g : graphs) {
+                    log.printf(Locale.ROOT, "graph %s: %.2f ms per run; top operators: %s%n", g.graph(), g.msPerRun(),
+                            g.ops().stream().limit(4).map(x -> String.format(Locale.ROOT, "%s %.0f%%", x.op(),
+                                    100 * x.share())).toList());
+                }
+            }
         }
 
-        // 4. the real pipeline
+        // 5. the real pipeline
         List<PipelineBench.Result> backlog = new ArrayList<>();
         List<PipelineBench.Result> paced = new ArrayList<>();
         Map<String, String> settings = new LinkedHashMap<>(o.settings);
@@ -293,6 +308,6 @@ public final class BenchCommand {
         log.printf(Locale.ROOT, "bench: done in %.1f min%n", minutes);
         return new BenchReport(modelId, provider, mw, mh, o.frames.toString(), frames.meanBytes(), batch,
                 o.intervals, o.throughputGuarantee, o.checkpointMs, o.pacedFraction, settings, state, modelOnly,
-                profiles, backlog, paced, minutes);
+                profiles, graphs, backlog, paced, minutes);
     }
 }

@@ -12,7 +12,8 @@ public record BenchReport(String model, String executionProvider, int modelWidth
                           double meanFrameBytes, int batch, List<Integer> intervals, String throughputGuarantee,
                           long checkpointMs, double pacedFraction, Map<String, String> settings,
                           List<StateProbe.Size> state, List<ModelOnlyBench.Result> modelOnly,
-                          List<ModelOnlyBench.Profile> profiles, List<PipelineBench.Result> backlog,
+                          List<ModelOnlyBench.Profile> profiles, List<GraphProfile.Graph> graphs,
+                          List<PipelineBench.Result> backlog,
                           List<PipelineBench.Result> paced, double minutes) {
 
     /** Targets of issue 4. */
@@ -175,6 +176,26 @@ public record BenchReport(String model, String executionProvider, int modelWidth
         sb.append('\n');
     }
 
+    /** Time per operator type inside each graph (ONNX Runtime profiler). */
+    public String graphTable() {
+        if (graphs == null || graphs.isEmpty()) {
+            return "(not measured)\n";
+        }
+        StringBuilder sb = new StringBuilder("| graph | ms per run (wall) | ms in nodes | operator types by time "
+                + "(ms per run, share of node time, nodes) |\n|---|---:|---:|---|\n");
+        for (GraphProfile.Graph g : graphs) {
+            sb.append("| ").append(g.graph()).append(" | ").append(f(g.msPerRun(), 2)).append(" | ")
+                    .append(f(g.nodeMsPerRun(), 2)).append(" | ");
+            List<String> parts = new java.util.ArrayList<>();
+            for (GraphProfile.OpShare op : g.ops().stream().limit(8).toList()) {
+                parts.add(String.format(Locale.ROOT, "%s %.2f ms (%.0f%%, %d)", op.op(), op.msPerRun(),
+                        100 * op.share(), op.nodes()));
+            }
+            sb.append(String.join("; ", parts)).append(" |\n");
+        }
+        return sb.toString();
+    }
+
     /** Targets: met or missed, by how much. */
     public String targets() {
         int k1 = lowK();
@@ -235,6 +256,7 @@ public record BenchReport(String model, String executionProvider, int modelWidth
                 .append(latencyTable());
         sb.append("\n### State per stream\n\n").append(stateTable());
         sb.append("\n### Profile\n\n").append(profileTable());
+        sb.append("\n### Inside the graphs (ONNX Runtime profiler, one frame, batch 1)\n\n").append(graphTable());
         if (withTargets) {
             sb.append("\n### Targets\n\n").append(targets());
         }

@@ -219,6 +219,18 @@ public final class BenchmarksDoc {
                     p5.propagatorMs(), 100 * p5.propagatorMs() / p5.segmentorMs(),
                     eval == null ? Double.NaN : 100 * eval.propagatorGmacs() / eval.segmentorGmacs(),
                     (fixed1 + fixed5) / 2, kafka));
+            if (b.graphs() != null && !b.graphs().isEmpty()) {
+                List<String> g = new ArrayList<>();
+                for (GraphProfile.Graph gr : b.graphs()) {
+                    g.add(String.format(Locale.ROOT, "the %s spends %s", gr.graph(), String.join(", ",
+                            gr.ops().stream().limit(3).map(o -> String.format(Locale.ROOT, "%.0f%% in %s (%d nodes)",
+                                    100 * o.share(), o.op(), o.nodes())).toList())));
+                }
+                sb.append("Inside the graphs (ONNX Runtime's profiler, table above): ").append(String.join("; ", g))
+                        .append(". Resize, Einsum, Sigmoid, GridSample and Transpose do few multiply-adds but move "
+                                + "every mask (N x H x W floats once upsampled) through memory, so they cost time far "
+                                + "beyond their share of the MAC count.\n\n");
+            }
             sb.append(String.format(Locale.ROOT, "- **K=%d over K=%d**: the FLOPs ratio promises %.2fx; the graphs "
                             + "alone deliver %s in the tight loop (time is not proportional to MACs for small "
                             + "graphs: per-call overhead, memory-bound layers such as grid_sample and the einsum "

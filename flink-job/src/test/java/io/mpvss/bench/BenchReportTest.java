@@ -27,6 +27,8 @@ class BenchReportTest {
                 List.of(new ModelOnlyBench.Profile(1, 10, 1, 0.1, 0.1, 20, Double.NaN, 20, 0.1, 2, 0.5, 512, 256, 2e4,
                         3e3, 4e3), new ModelOnlyBench.Profile(5, 10, 1, 0.1, 0.1, 20, 4, 7.2, 0.1, 2, 0.5, 512, 256,
                         2e4, 3e3, 4e3)),
+                List.of(new GraphProfile.Graph("propagator", 10, 4.2, 4.0,
+                        List.of(new GraphProfile.OpShare("Conv", 3.0, 0.75, 12)))),
                 List.of(backlog(8, 1, e1), backlog(8, 5, e5)), List.of(), 1.0);
     }
 
@@ -46,7 +48,8 @@ class BenchReportTest {
     @Test
     void markdownHasEverySection() {
         String md = report(10, 28, 11, 30, 900_000).toMarkdown();
-        for (String h : List.of("### Throughput", "### Latency", "### State per stream", "### Profile", "### Targets")) {
+        for (String h : List.of("### Throughput", "### Latency", "### State per stream", "### Profile",
+                "### Inside the graphs", "Conv 3.00 ms (75%, 12)", "### Targets")) {
             assertTrue(md.contains(h), h);
         }
         assertTrue(md.contains("| 8 | 2.80x | 2.73x | 93% |"), md);
