@@ -137,6 +137,10 @@ final class DemoCommand {
         conf.setString("parallelism.default", String.valueOf(parallelism));
         conf.setString("execution.checkpointing.interval", "1s");
         conf.setString("taskmanager.numberOfTaskSlots", String.valueOf(parallelism));
+        // a demo that cannot work should say so, not restart forever (Flink's default with checkpointing)
+        conf.setString("restart-strategy.type", "fixed-delay");
+        conf.setString("restart-strategy.fixed-delay.attempts", "2");
+        conf.setString("restart-strategy.fixed-delay.delay", "1s");
         conf.set(JobOptions.MODEL_DIR, modelDir.toString());
         conf.set(JobOptions.SOURCE_BOUNDED, replay);
         conf.set(JobOptions.STARTING_OFFSETS, "earliest");
@@ -199,6 +203,9 @@ final class DemoCommand {
                 };
                 JobClient job;
                 Thread producer = null;
+                // a job that fails (or a bounded one that ends short) must not leave us waiting for a timeout
+                AtomicReference<String> jobEnded = new AtomicReference<>();
+                Thread watcher;
                 if (replay) {
                     out.println("  queueing all frames, then starting the job ...");
                     progress.start();
@@ -207,11 +214,13 @@ final class DemoCommand {
                         throw producerError.get();
                     }
                     job = startJob(conf);
+                    watcher = watch(job, reader, jobEnded);
                     jobStartMs = System.currentTimeMillis();
                 } else {
                     out.println("  starting the Flink job (MiniCluster) ...");
                     long js = System.nanoTime();
                     job = startJob(conf);
+                    watcher = watch(job, reader, jobEnded);
                     awaitRunning(job, Duration.ofSeconds(60));
                     // one frame on a stream of its own: its mask shows that every task is up, the model loaded
                     // and the sink committing, so the cameras' latency is not the job's start-up time
@@ -220,7 +229,9 @@ final class DemoCommand {
                     sender.flush();
                     if (reader.read(1, null, System.nanoTime() + Duration.ofSeconds(90).toNanos(), (d, r) -> { })
                             != MaskReader.End.LIMIT) {
-                        throw new IllegalStateException("the job produced no mask within 90 s of starting");
+                        progress.close();
+                        throw jobEnded.get() != null ? jobFailure(job, jobEnded.get(), 0, total)
+                                : new IllegalStateException("the job produced no mask within 90 s of starting");
                     }
                     out.printf(Locale.ROOT, "  job running, first mask %.1f s after submission; cameras on%n",
                             (System.nanoTime() - js) / 1e9);
@@ -247,7 +258,12 @@ final class DemoCommand {
                     }
                 });
                 lastReceivedMs = System.currentTimeMillis();
+                watcher.interrupt();
                 duplicates = reader.duplicates();
+                if (end != MaskReader.End.LIMIT && jobEnded.get() != null) {
+                    progress.close();
+                    throw jobFailure(job, jobEnded.get(), received.size(), total);
+                }
                 progress.close();
                 if (producer != null) {
                     producer.join(5000);
@@ -336,6 +352,36 @@ final class DemoCommand {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(conf);
         MpvssJob.buildKafkaPipeline(env, conf);
         return env.executeAsync("mpvss-demo");
+    }
+
+    /**
+     * Stops {@code reader} when the job ends on its own: failed (ended = "FAILED: cause") or finished (after a
+     * grace period for its last committed masks). The returned thread is interrupted before we cancel the job.
+     */
+    private static Thread watch(JobClient job, MaskReader reader, AtomicReference<String> ended) {
+        Thread t = new Thread(() -> {
+            try {
+                job.getJobExecutionResult().get();
+                Thread.sleep(3000); // a finished job's last committed masks may still be on the way
+                ended.set("FINISHED");
+            } catch (InterruptedException e) {
+                return; // we are stopping the job ourselves
+            } catch (Exception e) {
+                if (Thread.currentThread().isInterrupted()) {
+                    return;
+                }
+                ended.set("FAILED: " + Mpvss.rootMessage(e));
+            }
+            reader.stop();
+        }, "mpvss-demo-job-watch");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    private static IllegalStateException jobFailure(JobClient job, String state, long got, long total) {
+        return new IllegalStateException("the Flink job ended after " + got + " of " + total + " masks ("
+                + state + ")");
     }
 
     private static void awaitRunning(JobClient job, Duration limit) throws Exception {

@@ -166,19 +166,26 @@ public final class Mpvss {
         }
     }
 
+    /** Exception types that only wrap the interesting one (futures, Flink's job failure envelopes). */
+    private static final java.util.Set<String> WRAPPERS = java.util.Set.of(
+            "java.util.concurrent.ExecutionException", "java.util.concurrent.CompletionException",
+            "java.lang.reflect.InvocationTargetException", "java.io.UncheckedIOException",
+            "org.apache.flink.runtime.client.JobExecutionException", "org.apache.flink.runtime.JobException",
+            "org.apache.flink.util.FlinkRuntimeException", "org.apache.flink.util.SerializedThrowable");
+
+    /** The first message in the cause chain that is not a wrapper's, as "Type: message". */
     static String rootMessage(Throwable t) {
         Throwable c = t;
-        String msg = t.toString();
-        while (c != null) {
-            if (c.getMessage() != null && !c.getMessage().isBlank()) {
-                msg = c.getClass().getSimpleName() + ": " + c.getMessage();
+        Throwable last = t;
+        int depth = 0;
+        while (c != null && depth++ < 20) {
+            if (!WRAPPERS.contains(c.getClass().getName()) && c.getMessage() != null && !c.getMessage().isBlank()) {
+                return c.getClass().getSimpleName() + ": " + c.getMessage();
             }
-            if (c.getCause() == c) {
-                break;
-            }
-            c = c.getCause();
+            last = c;
+            c = c.getCause() == c ? null : c.getCause();
         }
-        return msg;
+        return last.getMessage() != null ? last.getClass().getSimpleName() + ": " + last.getMessage() : last.toString();
     }
 
     public static void main(String[] args) {
