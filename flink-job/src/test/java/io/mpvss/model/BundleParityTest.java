@@ -37,8 +37,8 @@ class BundleParityTest {
                 if (kv.length != 2) {
                     throw new AssertionError("mpvss.parity.dirs entry '" + pair + "' is not bundleDir=vectorsDir");
                 }
-                Path bundle = Paths.get(kv[0]);
-                Path vectors = Paths.get(kv[1]);
+                Path bundle = resolve(kv[0].trim());
+                Path vectors = resolve(kv[1].trim());
                 assertTrue(Files.isDirectory(bundle), "bundle directory missing: " + bundle.toAbsolutePath());
                 assertTrue(Files.isDirectory(vectors), "vectors directory missing: " + vectors.toAbsolutePath());
                 ByteArrayOutputStream buf = new ByteArrayOutputStream();
@@ -49,5 +49,22 @@ class BundleParityTest {
             }));
         }
         return tests;
+    }
+
+    /**
+     * A relative path is taken from the working directory, else from the nearest parent that has it: Maven runs the
+     * tests in flink-job/, the repo's test script names paths from the repo root.
+     */
+    static Path resolve(String s) {
+        Path p = Paths.get(s);
+        if (p.isAbsolute() || Files.exists(p)) {
+            return p;
+        }
+        for (Path d = Paths.get("").toAbsolutePath().getParent(); d != null; d = d.getParent()) {
+            if (Files.exists(d.resolve(p))) {
+                return d.resolve(p);
+            }
+        }
+        return p;
     }
 }
