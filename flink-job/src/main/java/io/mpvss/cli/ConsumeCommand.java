@@ -163,8 +163,8 @@ final class ConsumeCommand {
             writer.await();
             Path sheet = outDir.resolve("contact-sheet.png");
             writer.writeSheet(sheet, "MPVSS masks from '" + topic + "'", String.format(Locale.ROOT,
-                    "%d frames, %d stream(s), key frames %.0f%%; every %d-th seq shown", n, streams.size(),
-                    100.0 * keys.get() / Math.max(1, n), sheetStep));
+                    "%d frames, %d stream(s), key frames %.0f%%; every %sseq shown", n, streams.size(),
+                    100.0 * keys.get() / Math.max(1, n), DemoCommand.ordinal(sheetStep)));
             out.printf(Locale.ROOT, "%d documents from %d stream(s) (key frames %.0f%%); emitted -> received %s%n",
                     n, streams.size(), 100.0 * keys.get() / Math.max(1, n), latency.summary());
             out.println("wrote " + writer.written() + " overlays under " + outDir.resolve("overlays") + " and "

@@ -319,8 +319,8 @@ final class DemoCommand {
                 deleteTree(outDir.resolve("overlays"));
             }
             writer.writeSheet(outDir.resolve("contact-sheet.png"), "MPVSS demo \u2014 " + manifest.modelId(),
-                    String.format(Locale.ROOT, "%d streams, %d frames, %s; every %d-th frame shown; mIoU %s",
-                            frames.size(), received.size(), guarantee, sheetStep, report.miouText()));
+                    String.format(Locale.ROOT, "%d streams, %d frames, %s; every %sframe shown; mIoU %s",
+                            frames.size(), received.size(), guarantee, ordinal(sheetStep), report.miouText()));
         }
         out.printf(Locale.ROOT, "  scored and rendered in %.1f s%n", (System.nanoTime() - rs) / 1e9);
         report.write(outDir);
@@ -329,6 +329,20 @@ final class DemoCommand {
         out.printf(Locale.ROOT, "%nwrote %s: %soverlays/<stream>/<seq>.png, contact-sheet.png, summary.json, "
                 + "summary.md  (%.0f s in all)%n", outDir, overlays ? "" : "(no) ", (System.nanoTime() - t0) / 1e9);
         return end == MaskReader.End.LIMIT ? 0 : 1;
+    }
+
+    /** 1 -> "", 2 -> "2nd ", 3 -> "3rd ", 6 -> "6th " (for "every 6th frame"). */
+    static String ordinal(int n) {
+        if (n == 1) {
+            return "";
+        }
+        String suffix = (n % 100 >= 11 && n % 100 <= 13) ? "th" : switch (n % 10) {
+            case 1 -> "st";
+            case 2 -> "nd";
+            case 3 -> "rd";
+            default -> "th";
+        };
+        return n + suffix + " ";
     }
 
     static int autoSheetStep(Map<String, List<LabelClips.Frame>> frames, int keyInterval) {
