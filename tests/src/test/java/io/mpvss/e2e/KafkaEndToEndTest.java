@@ -121,8 +121,10 @@ class KafkaEndToEndTest {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
         env.enableCheckpointing(500);
+        // RocksDB, as deployed: state goes through KeyFrameStateSerializer on every access and in checkpoints.
         env.configure(Configuration.fromMap(Map.of("restart-strategy.type", "fixed-delay",
-                "restart-strategy.fixed-delay.attempts", "3", "restart-strategy.fixed-delay.delay", "200 ms")));
+                "restart-strategy.fixed-delay.attempts", "3", "restart-strategy.fixed-delay.delay", "200 ms",
+                "state.backend.type", "rocksdb")));
         MpvssJob.buildKafkaPipeline(env, conf);
         long start = System.nanoTime();
         JobClient job = env.executeAsync("mpvss-e2e");
