@@ -155,7 +155,8 @@ public final class FrameDecoder {
 
     /**
      * Bilinear resize of packed RGB with half-pixel centres (the convention of PIL, OpenCV and
-     * {@code F.interpolate(align_corners=False)}); returns the input itself when the size already matches.
+     * {@code F.interpolate(align_corners=False)}), without antialiasing (so large downscales alias; send frames near
+     * the model's size); returns the input itself when the size already matches.
      */
     public static byte[] resizeBilinear(byte[] rgb, int w, int h, int outW, int outH) {
         if (w == outW && h == outH) {
