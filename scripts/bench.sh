@@ -10,7 +10,7 @@
 #
 # Sizes are flags (defaults: about 10-15 minutes on a 2-core machine):
 #   scripts/bench.sh [--model DIR] [--clips N] [--frames N] [--intervals 1,2,3,5,10] [--streams 1,8,64]
-#                    [--frames-total N] [--paced-seconds N] [--jmh "-f 1 -wi 3 -w 1s -i 3 -r 1s"]
+#                    [--frames-total N] [--paced-seconds N] [--jmh "-f 1 -wi 2 -w 1s -i 3 -r 1s"]
 #                    [--out DIR] [--doc docs/BENCHMARKS.md] [--no-build] [--quick]
 # --quick: a smoke run (few clips, streams 1,8, short JMH); it still writes the doc, so use it with --doc elsewhere.
 set -euo pipefail
@@ -22,9 +22,9 @@ CLIPS=20
 FRAMES=40
 INTERVALS=1,2,3,5,10
 STREAMS=1,8,64
-FRAMES_TOTAL=640
-PACED_SECONDS=8
-JMH_OPTS="-f 1 -wi 3 -w 1s -i 3 -r 1s"
+FRAMES_TOTAL=320
+PACED_SECONDS=6
+JMH_OPTS="-f 1 -wi 2 -w 1s -i 3 -r 1s"
 OUT=target/bench
 DOC=docs/BENCHMARKS.md
 BUILD=1
@@ -86,7 +86,7 @@ rm -rf "$SPLIT"
 run "$PY" model-ops/scripts/synth.py --split test --clips "$CLIPS" --frames "$FRAMES" --height "$H" --width "$W" \
     --format jpg --out "$SPLIT"
 
-step "eval: K=$INTERVALS through the operator (+ state.mask-precision fp32 vs fp16 at K=5)"
+step "eval: K=$INTERVALS through the operator (+ state.mask-precision=fp32 at K=5 against the default fp16)"
 run "${JAVA[@]}" io.mpvss.eval.EvalCommand --data "$SPLIT" --model "$MODEL" --intervals "$INTERVALS" \
     --compare state.mask-precision=fp32,fp16 --compare-k 5 --out "$OUT/eval"
 

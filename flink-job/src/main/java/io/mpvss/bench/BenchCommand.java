@@ -32,11 +32,13 @@ public final class BenchCommand {
             "  --model DIR             model bundle (default model-ops/bundle)",
             "  --streams LIST          camera streams S per run (default 1,8,64)",
             "  --intervals LIST        key intervals compared side by side (default 1,5)",
-            "  --frames-total N        backlog frames per run, split over the streams (default 600)",
-            "  --min-frames-per-stream N  at least this many frames per stream (default 10)",
+            "  --frames-total N        backlog frames per run, split over the streams (default 320)",
+            "  --min-frames-per-stream N  at least this many frames per stream (default 5)",
+            "  --model-only-frames-total N  frames per model-only run, split over the streams (default 200)",
+            "  --paced-intervals LIST  key intervals of the paced latency runs (default 5)",
             "  --paced-streams LIST    streams for the paced latency runs (default: --streams; 'none' to skip)",
             "  --paced-seconds N       length of each paced run (default 8)",
-            "  --paced-fraction F      paced rate = F x the K=1 backlog frames/s at that S (default 0.5)",
+            "  --paced-fraction F      paced rate = F x the backlog frames/s of the same S and K (default 0.5)",
             "  --guarantees LIST       delivery guarantees of the paced runs (default exactly-once,at-least-once)",
             "  --throughput-guarantee G  guarantee of the backlog runs (default at-least-once)",
             "  --checkpoint-ms N       checkpoint interval (default 1000)",
@@ -76,8 +78,10 @@ public final class BenchCommand {
         public Path model = Path.of("model-ops/bundle");
         public List<Integer> streams = List.of(1, 8, 64);
         public List<Integer> intervals = List.of(1, 5);
-        public int framesTotal = 600;
-        public int minFramesPerStream = 10;
+        public int framesTotal = 320;
+        public int minFramesPerStream = 5;
+        public int modelOnlyFramesTotal = 200;
+        public List<Integer> pacedIntervals = List.of(5);
         public List<Integer> pacedStreams;
         public double pacedSeconds = 8;
         public double pacedFraction = 0.5;
@@ -121,6 +125,8 @@ public final class BenchCommand {
                     case "--intervals" -> o.intervals = ints(v);
                     case "--frames-total" -> o.framesTotal = Integer.parseInt(v);
                     case "--min-frames-per-stream" -> o.minFramesPerStream = Integer.parseInt(v);
+                    case "--model-only-frames-total" -> o.modelOnlyFramesTotal = Integer.parseInt(v);
+                    case "--paced-intervals" -> o.pacedIntervals = ints(v);
                     case "--paced-streams" -> o.pacedStreams = v.equals("none") ? List.of() : ints(v);
                     case "--paced-seconds" -> o.pacedSeconds = Double.parseDouble(v);
                     case "--paced-fraction" -> o.pacedFraction = Double.parseDouble(v);
@@ -186,8 +192,18 @@ public final class BenchCommand {
         return 0;
     }
 
+    /** Backlog frames per stream at S streams. */
     static int framesPerStream(Options o, int streams, int k) {
-        int n = Math.max(o.minFramesPerStream, (int) Math.ceil((double) o.framesTotal / streams));
+        return perStream(o, streams, o.framesTotal);
+    }
+
+    /** Frames per stream when {@code total} frames are split over S streams. */
+    static int framesPerStream(Options o, int streams, int k, int total) {
+        return perStream(o, streams, total);
+    }
+
+    private static int perStream(Options o, int streams, int total) {
+        int n = Math.max(o.minFramesPerStream, (int) Math.ceil((double) total / streams));
         // whole key intervals, so that every K sees the same key-frame fraction
         int lcm = 1;
         for (int kk : o.intervals) {
@@ -242,7 +258,7 @@ public final class BenchCommand {
             // 2. model-only bound with the operator's schedule and batch size
             for (int s : o.streams) {
                 for (int k : o.intervals) {
-                    int n = framesPerStream(o, s, k);
+                    int n = framesPerStream(o, s, k, o.modelOnlyFramesTotal);
                     ModelOnlyBench.Result r = ModelOnlyBench.run(bundle, frames, s, k, n, Math.min(n, 2 * k), batch,
                             log);
                     modelOnly.add(r);
@@ -288,18 +304,21 @@ public final class BenchCommand {
                 }
             }
             for (int s : o.pacedStreams) {
-                double base = backlog.stream().filter(r -> r.streams() == s && r.k() == o.intervals.get(0))
-                        .mapToDouble(PipelineBench.Result::fps).findFirst().orElse(Double.NaN);
-                if (Double.isNaN(base)) {
-                    log.println("bench: no backlog run for S=" + s + ", skipping its paced runs");
-                    continue;
-                }
-                double rate = Math.max(1, o.pacedFraction * base);
-                int n = Math.max(2, (int) Math.round(rate * o.pacedSeconds / s));
                 for (String g : o.guarantees) {
-                    for (int k : o.intervals) {
+                    for (int k : o.pacedIntervals) {
+                        // the same relative load for every K: a fraction of this K's own backlog rate at this S
+                        double base = backlog.stream().filter(r -> r.streams() == s && r.k() == k)
+                                .mapToDouble(PipelineBench.Result::fps).findFirst().orElse(Double.NaN);
+                        if (Double.isNaN(base)) {
+                            log.println("bench: no backlog run for S=" + s + " K=" + k + ", skipping its paced runs");
+                            continue;
+                        }
+                        double rate = Math.max(1, o.pacedFraction * base);
+                        // whole key intervals per stream, about --paced-seconds long
+                        int n = Math.max(k, (int) Math.round(rate * o.pacedSeconds / s));
+                        n = (int) Math.ceil((double) n / k) * k;
                         paced.add(PipelineBench.run(kafka, frames, new PipelineBench.Run("paced", g, s, k, n, rate,
-                                Math.max(2, k), o.checkpointMs, o.partitions, settings, timeout), log));
+                                1, o.checkpointMs, o.partitions, settings, timeout), log));
                     }
                 }
             }

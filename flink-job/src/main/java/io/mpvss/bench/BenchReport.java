@@ -247,10 +247,10 @@ public record BenchReport(String model, String executionProvider, int modelWidth
     public String toMarkdown(boolean withTargets) {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "Model %s, input %dx%d (WxH), ONNX Runtime on %s; operator batch %d; frames from "
-                        + "%s (mean %.1f KB); backlog runs %s; paced runs at %.0f%% of the K=%d backlog rate, "
+                        + "%s (mean %.1f KB); backlog runs %s; paced runs at %.0f%% of the backlog rate of the same S and K, "
                         + "checkpoint interval %d ms; %.1f min in all.%n%n", model, modelWidth, modelHeight,
                 executionProvider, batch, frames, meanFrameBytes / 1024, throughputGuarantee, 100 * pacedFraction,
-                lowK(), checkpointMs, minutes));
+                checkpointMs, minutes));
         sb.append("### Throughput (backlog drain)\n\n").append(throughputTable());
         sb.append("\n### Latency (paced; capture ts -> mask received by a read_committed consumer)\n\n")
                 .append(latencyTable());

@@ -141,7 +141,8 @@ public final class BenchmarksDoc {
                     + "batch size as the operator (1: the operator runs one frame per call), frames decoded "
                     + "beforehand; no Kafka, no Flink, no codecs.\n");
             sb.append("- **Latency** (paced): the job is started and warmed up, then frames are produced at a fixed "
-                    + "rate (a fraction of the K=1 backlog rate at that S, so that both K run below saturation) "
+                    + "rate (" + f(100 * bench.pacedFraction(), 0) + "% of the backlog rate of the same S and K, so that "
+                    + "the job runs below saturation; one warm-up frame per stream first) "
                     + "with capture ts = send time; latency = consumer receive time - capture ts. Exactly-once "
                     + "makes masks visible only when the checkpoint commits the Kafka transaction, so its latency "
                     + "is bounded below by the checkpoint interval.\n");

@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.datagen.source.DataGeneratorSource;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -30,6 +31,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.mpvss.format.FrameRecord;
 import io.mpvss.format.LabelMapPng;
 import io.mpvss.format.MaskDocument;
+import io.mpvss.job.JobOptions;
 import io.mpvss.job.MpvssJob;
 import io.mpvss.metrics.ConfusionMatrix;
 import io.mpvss.metrics.LabelClips;
@@ -56,7 +58,8 @@ public final class EvalCommand {
             "  --max-clips N        use at most N clips (default all)",
             "  --max-frames N       use at most N frames per clip (default all)",
             "  --set KEY=VALUE      job/Flink setting for every run (repeatable), e.g. --set inference.threads=2",
-            "  --compare KEY=V1,V2  also run K=--compare-k once per value of KEY (e.g. state.mask-precision=fp32,fp16)",
+            "  --compare KEY=V1,V2  also run K=--compare-k once per value of KEY (e.g. state.mask-precision=fp32,fp16);",
+            "                       the value that is KEY's default reuses the K=--compare-k run",
             "  --compare-k K        key interval of the --compare runs (default 5)",
             "  --frame-interval-ms  capture-time step between frames of a clip (default 40, i.e. 25 fps)",
             "  --title TEXT         plot title",
@@ -231,15 +234,46 @@ public final class EvalCommand {
         }
         List<EvalResult> compare = new ArrayList<>();
         if (o.compareKey != null) {
+            // the run of K=compareK with the default value of the compared setting is reused, not repeated
+            String def = o.settings.containsKey(o.compareKey) ? o.settings.get(o.compareKey)
+                    : defaultOf(o.compareKey);
             for (String v : o.compareValues) {
-                compare.add(runOnce(o, clips, gt, classNames, cost, o.compareK, o.compareKey + "=" + v,
-                        Map.of(o.compareKey, v), log));
+                EvalResult same = v.equals(def) ? results.stream().filter(r -> r.k() == o.compareK).findFirst()
+                        .orElse(null) : null;
+                if (same != null) {
+                    log.printf("eval K=%d [%s=%s]: the default run above%n", o.compareK, o.compareKey, v);
+                    compare.add(new EvalResult(same.k(), o.compareKey + "=" + v + " (default)", same.overrides(),
+                            same.frames(), same.scoredFrames(), same.keyFrames(), same.miou(), same.pixelAccuracy(),
+                            same.perClassIoU(), same.mvc8(), same.mvc16(), same.gmacsPerFrame(),
+                            same.gflopsPerFrame(), same.msPerFrame(), same.msKeyFrame(), same.msNonKeyFrame(),
+                            same.msP50(), same.wallSeconds(), same.deadLetters()));
+                } else {
+                    compare.add(runOnce(o, clips, gt, classNames, cost, o.compareK, o.compareKey + "=" + v,
+                            Map.of(o.compareKey, v), log));
+                }
             }
         }
         return new EvalReport(o.data.toString(), o.model.toString(), manifest.path("name").asText() + "@"
                 + manifest.path("version").asText(), manifest.path("input").path("width").asInt(),
                 manifest.path("input").path("height").asInt(), clips.size(), frames, cost.segmentorGmacs(),
                 cost.propagatorGmacs(), classNames, o.settings, results, compare, modelCardMetrics(manifest));
+    }
+
+    /** The default of a job option ({@link JobOptions}) by key, or null. */
+    static String defaultOf(String key) {
+        for (java.lang.reflect.Field f : JobOptions.class.getFields()) {
+            if (ConfigOption.class.isAssignableFrom(f.getType())) {
+                try {
+                    ConfigOption<?> opt = (ConfigOption<?>) f.get(null);
+                    if (opt.key().equals(key) && opt.hasDefaultValue()) {
+                        return String.valueOf(opt.defaultValue());
+                    }
+                } catch (IllegalAccessException e) {
+                    // not readable: no default known
+                }
+            }
+        }
+        return null;
     }
 
     private static Map<String, Object> modelCardMetrics(JsonNode manifest) {

@@ -62,6 +62,7 @@ class BenchReportTest {
         assertEquals(600, BenchCommand.framesPerStream(o, 1, 5));
         assertEquals(75, BenchCommand.framesPerStream(o, 8, 5));
         assertEquals(10, BenchCommand.framesPerStream(o, 64, 5));
+        assertEquals(25, BenchCommand.framesPerStream(o, 8, 5, 200));
         assertEquals(2.0, BenchReport.median(new double[] {5, 1, 2}));
         assertEquals(1.5, BenchReport.median(new double[] {2, 1}));
     }
