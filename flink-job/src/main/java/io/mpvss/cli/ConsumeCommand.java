@@ -38,6 +38,7 @@ final class ConsumeCommand {
             "  --from earliest|latest     where a new reader starts (default earliest)",
             "  --group-id ID              consumer group (default: a fresh one, nothing committed)",
             "  --sheet-step N             every N-th seq goes on the contact sheet (default 3)",
+            "  --overlay-min-width PX     upscale narrower frames in the overlays (default 480)",
             "  --kafka-properties-file F  Kafka client properties (TLS/SASL; see kafka-config/)",
             "  --kafka.properties.K V     one Kafka client property");
 
@@ -63,6 +64,7 @@ final class ConsumeCommand {
         }
         String group = args.get("group-id", "mpvss-consume-" + UUID.randomUUID());
         int sheetStep = args.getPositiveInt("sheet-step", 3);
+        int overlayMinWidth = args.getInt("overlay-min-width", 480);
         var user = KafkaClients.userProperties(args);
         args.rejectUnknown();
         if (framesDir != null && !Files.isDirectory(framesDir)) {
@@ -121,7 +123,7 @@ final class ConsumeCommand {
                         paletteRef.set(paletteFromDocument(doc));
                     }
                     writerRef.set(new OverlayWriter(outDir, paletteRef.get(), sheetStep,
-                            lookup == null ? null : lookup::frame, 2));
+                            lookup == null ? null : lookup::frame, 2, overlayMinWidth));
                 }
                 if (lookup != null && lookup.frames(doc.getStream()).isEmpty() && warnedNoFrames.add(doc.getStream())) {
                     progress.note("note: no frames for stream '" + doc.getStream() + "' under " + framesDir

@@ -62,6 +62,8 @@ final class DemoCommand {
             "  --sheet-step N            every N-th frame of a stream on the contact sheet (default: about 10)",
             "  --timeout DURATION        give up waiting for masks after this long (default 100s)",
             "  --no-overlays             skip the per-frame overlay PNGs (the contact sheet is still written)",
+            "  --overlay-min-width PX    upscale narrower frames in the overlays (default 480; 1024 for large",
+            "                            overlays, about 5x slower to write)",
             "  --<job option> VALUE      any job option or Flink key, e.g. --delivery.guarantee at-least-once,",
             "                            --key.interval 3, --parallelism.default 1,",
             "                            --execution.checkpointing.interval 500ms (see `mpvss run --help`)");
@@ -94,6 +96,7 @@ final class DemoCommand {
         int sheetStepArg = args.getInt("sheet-step", 0);
         Duration timeout = args.getDuration("timeout", Duration.ofSeconds(100));
         boolean overlays = !args.getBoolean("no-overlays", false);
+        int overlayMinWidth = args.getInt("overlay-min-width", 480);
         Map<String, String> jobSettings = new LinkedHashMap<>();
         for (String k : args.unread()) {
             if (!k.contains(".")) {
@@ -294,7 +297,7 @@ final class DemoCommand {
             List<LabelClips.Frame> l = framesByStream.get(stream);
             return l == null || seq < 0 || seq >= l.size() ? null : LabelClips.readImage(l.get((int) (long) seq)
                     .image());
-        }, Math.max(1, cores))) {
+        }, Math.max(1, cores), overlayMinWidth)) {
             for (Received r : received) {
                 MaskDocument d = new MaskDocument();
                 d.setStream(r.stream());

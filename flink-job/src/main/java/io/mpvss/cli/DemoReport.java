@@ -248,6 +248,14 @@ final class DemoReport {
         }
         if (replay) {
             s.append("\nReplay: all frames were queued before the job started, so latencies include the queueing.\n");
+        } else if (!Double.isNaN(steadyFps) && steadyFps < 0.9 * fps * frames.size()) {
+            s.append(String.format(Locale.ROOT, "%nThe job processed %.1f frames/s, less than the cameras' %.0f: "
+                    + "frames queued in Kafka and the latencies above include that queueing. Fewer or slower "
+                    + "cameras (`--fps`, `--max-streams`), more cores, a GPU, or a larger `--key.interval` "
+                    + "keep up.%n", steadyFps, fps * frames.size()));
+            j.put("kept_up_with_input", false);
+        } else if (!replay) {
+            j.put("kept_up_with_input", true);
         }
         if (sizeMismatch > 0) {
             s.append("\n").append(sizeMismatch).append(" label maps differed in size from their ground truth and were "

@@ -171,7 +171,8 @@ public final class Mpvss {
             "java.util.concurrent.ExecutionException", "java.util.concurrent.CompletionException",
             "java.lang.reflect.InvocationTargetException", "java.io.UncheckedIOException",
             "org.apache.flink.runtime.client.JobExecutionException", "org.apache.flink.runtime.JobException",
-            "org.apache.flink.util.FlinkRuntimeException", "org.apache.flink.util.SerializedThrowable");
+            "org.apache.flink.util.FlinkRuntimeException", "org.apache.flink.util.SerializedThrowable",
+            "org.apache.flink.runtime.execution.SuppressRestartsException");
 
     /** The first message in the cause chain that is not a wrapper's, as "Type: message". */
     static String rootMessage(Throwable t) {

@@ -46,10 +46,10 @@ final class OverlayWriter implements AutoCloseable {
      * @param threads rendering threads
      */
     OverlayWriter(Path out, Palette palette, int sheetStep, BiFunction<String, Long, BufferedImage> frames,
-                  int threads) throws IOException {
+                  int threads, int minWidth) throws IOException {
         this.overlays = out.resolve("overlays");
         Files.createDirectories(overlays);
-        this.renderer = new OverlayRenderer(palette);
+        this.renderer = new OverlayRenderer(palette).minWidth(minWidth);
         this.sheet = new ContactSheet(palette, 240, 10);
         this.sheetStep = Math.max(1, sheetStep);
         this.frames = frames;

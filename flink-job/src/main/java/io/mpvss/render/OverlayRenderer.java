@@ -9,6 +9,8 @@ import java.awt.image.BufferedImage;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -17,7 +19,8 @@ import java.util.Locale;
  * legend of class names, colours and pixel shares from the model's manifest. Java2D only.
  *
  * <p>Small frames are upscaled (integer factor, up to 4x) so that the output is at least {@link #minWidth} pixels
- * wide. Without a frame the label map alone is drawn in the palette colours.
+ * wide (default 480: a 256x128 frame is drawn 2x, a 512x256 frame as it is; upscaling costs about 6x the time,
+ * mostly in PNG encoding). Without a frame the label map alone is drawn in the palette colours.
  */
 public final class OverlayRenderer {
 
@@ -26,7 +29,7 @@ public final class OverlayRenderer {
 
     private final Palette palette;
     private float alpha = 0.5f;
-    private int minWidth = 960;
+    private int minWidth = 480;
     private boolean boundaries = true;
 
     public OverlayRenderer(Palette palette) {
@@ -46,7 +49,7 @@ public final class OverlayRenderer {
         return this;
     }
 
-    /** Frames narrower than this are upscaled by an integer factor (default 960; 0 = never). */
+    /** Frames narrower than this are upscaled by an integer factor (default 480; 0 = never). */
     public OverlayRenderer minWidth(int w) {
         this.minWidth = Math.max(0, w);
         return this;
@@ -178,14 +181,10 @@ public final class OverlayRenderer {
         int x = pad + fmb.stringWidth(stream) + Math.round(fs);
         g.setFont(plain);
         FontMetrics fmp = g.getFontMetrics();
-        String meta = "seq " + info.seq() + (info.captureTs() > 0 ? "   " + TIME.format(Instant.ofEpochMilli(
-                info.captureTs())) : "");
-        if (x + fmp.stringWidth(meta) < badgeX - pad) {
+        String seqText = "seq " + info.seq();
+        if (x + fmp.stringWidth(seqText) < badgeX - pad) {
             g.setColor(Drawing.MUTED);
-            g.drawString(meta, x, baseline);
-        } else if (x + fmp.stringWidth("seq " + info.seq()) < badgeX - pad) {
-            g.setColor(Drawing.MUTED);
-            g.drawString("seq " + info.seq(), x, baseline);
+            g.drawString(seqText, x, baseline);
         }
 
         // body, key frames outlined
@@ -200,19 +199,27 @@ public final class OverlayRenderer {
         // footer: legend, then a small line of model / timing
         int fy = headerH + body.getHeight() + Math.round(fs * 0.5f);
         Drawing.legend(g, palette, info.classPixels(), pad, fy, w - 2 * pad, fs * 0.9f);
-        StringBuilder small = new StringBuilder();
+        // a small line: capture time, model, operator time, size (left out from the end when too narrow)
+        List<String> parts = new ArrayList<>();
+        if (info.captureTs() > 0) {
+            parts.add(TIME.format(Instant.ofEpochMilli(info.captureTs())));
+        }
         if (info.model() != null) {
-            small.append("model ").append(info.model());
+            parts.add(info.model());
         }
         if (!Double.isNaN(info.processingMs())) {
-            small.append(small.length() > 0 ? "   \u00b7   " : "")
-                    .append(String.format(Locale.ROOT, "%.1f ms in operator", info.processingMs()));
+            parts.add(String.format(Locale.ROOT, "%.1f ms in operator", info.processingMs()));
         }
-        small.append(small.length() > 0 ? "   \u00b7   " : "").append(width).append('\u00d7').append(height);
-        g.setFont(Drawing.font(Font.PLAIN, fs * 0.72f));
+        parts.add(width + "\u00d7" + height);
+        g.setFont(Drawing.font(Font.PLAIN, fs * 0.75f));
         g.setColor(Drawing.MUTED);
         FontMetrics fms = g.getFontMetrics();
-        g.drawString(small.toString(), w - pad - fms.stringWidth(small.toString()), h - Math.round(fs * 0.6f));
+        String small = String.join("   \u00b7   ", parts);
+        while (fms.stringWidth(small) > w - 2 * pad && parts.size() > 1) {
+            parts.remove(parts.size() - 1);
+            small = String.join("   \u00b7   ", parts);
+        }
+        g.drawString(small, pad, h - Math.round(fs * 0.6f));
         g.dispose();
         return img;
     }
