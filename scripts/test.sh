@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The project's test command (README: "Run the tests"). It sets up what a fresh Debian
+# machine lacks (Python packages for model-ops, a JDK and Maven), then runs every test:
+# the model-ops suite (PyTorch), the parity vectors of the bundled and of a freshly
+# exported tiny model, and the Maven build with the Java unit, harness and end-to-end tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "set-up: system packages"
+need_apt=()
+command -v java  >/dev/null 2>&1 || need_apt+=(openjdk-17-jdk-headless)
+command -v mvn   >/dev/null 2>&1 || need_apt+=(maven)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then echo "missing ${need_apt[*]}: install them (apt-get) or run as root" >&2; exit 1; fi
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
+fi
+model-ops/setup.sh
+
+PY=/usr/bin/python3
+PARITY="$ROOT/target/parity"
+rm -rf "$PARITY"; mkdir -p "$PARITY"
+
+step "model-ops tests (pytest)"
+"$PY" -m pytest -q model-ops/tests
+
+step "parity vectors: the bundled model and a fresh tiny export"
+"$PY" model-ops/scripts/parity_vectors.py --bundle model-ops/bundle --out "$PARITY/bundle"
+"$PY" model-ops/scripts/export.py --preset tiny --random-init --out "$PARITY/tiny-bundle" --vectors "$PARITY/tiny"
+
+step "Java: build, unit, harness, parity and end-to-end tests (Maven)"
+mvn -B -ntp verify \
+  -Dmpvss.parity.dirs="$ROOT/model-ops/bundle=$PARITY/bundle,$PARITY/tiny-bundle=$PARITY/tiny"
