@@ -286,10 +286,13 @@ final class DemoCommand {
 
         // ---- score, render, report
         long rs = System.nanoTime();
-        out.println("  scoring and rendering ...");
+        out.println("  scoring ...");
         DemoReport report = DemoReport.build(manifest, palette, frames, received, replay, fps, guarantee,
                 checkpointEvery, parallelism, firstSentMs.get(), jobStartMs, lastReceivedMs, duplicates, dlq,
                 badFrames);
+        out.printf(Locale.ROOT, "  scored %d masks against the clip labels in %.1f s; rendering ...%n",
+                received.size(), (System.nanoTime() - rs) / 1e9);
+        long renderStart = System.nanoTime();
         int sheetStep = sheetStepArg > 0 ? sheetStepArg : autoSheetStep(frames, conf.get(JobOptions.KEY_INTERVAL)
                 > 0 ? conf.get(JobOptions.KEY_INTERVAL) : manifest.keyInterval());
         Map<String, List<LabelClips.Frame>> framesByStream = frames;
@@ -325,7 +328,8 @@ final class DemoCommand {
                     String.format(Locale.ROOT, "%d streams, %d frames, %s; every %sframe shown; mIoU %s",
                             frames.size(), received.size(), guarantee, ordinal(sheetStep), report.miouText()));
         }
-        out.printf(Locale.ROOT, "  scored and rendered in %.1f s%n", (System.nanoTime() - rs) / 1e9);
+        out.printf(Locale.ROOT, "  rendered %s and the contact sheet in %.1f s%n",
+                overlays ? received.size() + " overlays" : "no overlays", (System.nanoTime() - renderStart) / 1e9);
         report.write(outDir);
         out.println();
         out.print(report.markdown());

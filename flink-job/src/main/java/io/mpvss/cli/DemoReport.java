@@ -111,8 +111,25 @@ final class DemoReport {
         long sizeMismatch = 0;
         long firstReceived = Long.MAX_VALUE;
         long lastReceived = Long.MIN_VALUE;
-        for (DemoCommand.Received r : received) {
+        // decoding is the expensive part: label maps and ground truth in parallel, counting below in order
+        record Decoded(LabelMapPng.Image map, LabelClips.LabelMap gt) {
+        }
+        List<Decoded> decoded = received.parallelStream().map(r -> {
             LabelMapPng.Image lm = LabelMapPng.read(r.png());
+            List<LabelClips.Frame> fl = frames.get(r.stream());
+            LabelClips.LabelMap gt = null;
+            if (fl != null && r.seq() >= 0 && r.seq() < fl.size() && fl.get((int) r.seq()).hasLabel()) {
+                try {
+                    gt = LabelClips.readLabel(fl.get((int) r.seq()).label());
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+            return new Decoded(lm, gt);
+        }).toList();
+        for (int idx = 0; idx < received.size(); idx++) {
+            DemoCommand.Received r = received.get(idx);
+            LabelMapPng.Image lm = decoded.get(idx).map();
             long[] counts = new long[k];
             for (byte b : lm.labels()) {
                 int c = b & 0xFF;
@@ -139,9 +156,8 @@ final class DemoReport {
             firstReceived = Math.min(firstReceived, r.receivedMs());
             lastReceived = Math.max(lastReceived, r.receivedMs());
 
-            List<LabelClips.Frame> fl = frames.get(r.stream());
-            if (fl != null && r.seq() >= 0 && r.seq() < fl.size() && fl.get((int) r.seq()).hasLabel()) {
-                LabelClips.LabelMap gt = LabelClips.readLabel(fl.get((int) r.seq()).label());
+            LabelClips.LabelMap gt = decoded.get(idx).gt();
+            if (gt != null) {
                 if (gt.width() != lm.width() || gt.height() != lm.height()) {
                     sizeMismatch++;
                     continue;
