@@ -94,85 +94,90 @@ final class ConsumeCommand {
         TreeSet<String> streams = new TreeSet<>();
         java.util.Set<String> warnedNoFrames = new java.util.HashSet<>();
         AtomicLong keys = new AtomicLong();
-        List<Thread> hooks = new ArrayList<>();
-        long n;
-        try (MaskReader reader = new MaskReader(props, topic); Progress progress = new Progress(out)) {
-            Progress.Counter docs = progress.counter("masks", limit);
-            progress.extra(() -> {
-                OverlayWriter w = writerRef.get();
-                return w == null ? "" : "overlays " + w.written();
-            });
-            progress.start();
-            Thread main = Thread.currentThread();
-            Thread hook = new Thread(() -> {
-                reader.stop();
-                try {
-                    main.join(20_000);
-                } catch (InterruptedException ignored) {
-                    // exiting anyway
-                }
-            }, "mpvss-consume-stop");
-            Runtime.getRuntime().addShutdownHook(hook);
-            hooks.add(hook);
-            reader.read(limit, idle.isZero() ? null : idle, 0, (doc, received) -> {
-                if (onlyStream != null && !onlyStream.equals(doc.getStream())) {
-                    return;
-                }
-                if (writerRef.get() == null) {
-                    if (paletteRef.get() == null) {
-                        paletteRef.set(paletteFromDocument(doc));
+        java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
+        try {
+            List<Thread> hooks = new ArrayList<>();
+            long n;
+            try (MaskReader reader = new MaskReader(props, topic); Progress progress = new Progress(out)) {
+                Progress.Counter docs = progress.counter("masks", limit);
+                progress.extra(() -> {
+                    OverlayWriter w = writerRef.get();
+                    return w == null ? "" : "overlays " + w.written();
+                });
+                progress.start();
+                // Ctrl-C: stop reading, write what was received (the JVM exits when this hook returns)
+                Thread hook = new Thread(() -> {
+                    reader.stop();
+                    try {
+                        finished.await(60, java.util.concurrent.TimeUnit.SECONDS);
+                    } catch (InterruptedException ignored) {
+                        // exiting anyway
                     }
-                    writerRef.set(new OverlayWriter(outDir, paletteRef.get(), sheetStep,
-                            lookup == null ? null : lookup::frame, 2, overlayMinWidth));
+                }, "mpvss-consume-stop");
+                Runtime.getRuntime().addShutdownHook(hook);
+                hooks.add(hook);
+                reader.read(limit, idle.isZero() ? null : idle, 0, (doc, received) -> {
+                    if (onlyStream != null && !onlyStream.equals(doc.getStream())) {
+                        return;
+                    }
+                    if (writerRef.get() == null) {
+                        if (paletteRef.get() == null) {
+                            paletteRef.set(paletteFromDocument(doc));
+                        }
+                        writerRef.set(new OverlayWriter(outDir, paletteRef.get(), sheetStep,
+                                lookup == null ? null : lookup::frame, 2, overlayMinWidth));
+                    }
+                    if (lookup != null && lookup.frames(doc.getStream()).isEmpty() && warnedNoFrames.add(doc.getStream())) {
+                        progress.note("note: no frames for stream '" + doc.getStream() + "' under " + framesDir
+                                + " (looked in <dir>/" + doc.getStream() + "/frames, <dir>/" + doc.getStream()
+                                + ", <dir>/frames, <dir>): colours only");
+                    }
+                    writerRef.get().submit(doc);
+                    streams.add(doc.getStream());
+                    if (doc.isKeyFrame()) {
+                        keys.incrementAndGet();
+                    }
+                    latency.add(Math.max(0, received - doc.getEmittedTs()));
+                    docs.increment();
+                });
+                n = docs.get();
+                progress.close();
+                if (reader.unreadable() > 0) {
+                    out.println("warning: " + reader.unreadable() + " records were not mask documents (first: "
+                            + reader.firstUnreadable() + ")");
                 }
-                if (lookup != null && lookup.frames(doc.getStream()).isEmpty() && warnedNoFrames.add(doc.getStream())) {
-                    progress.note("note: no frames for stream '" + doc.getStream() + "' under " + framesDir
-                            + " (looked in <dir>/" + doc.getStream() + "/frames, <dir>/" + doc.getStream()
-                            + ", <dir>/frames, <dir>): colours only");
+                if (reader.duplicates() > 0) {
+                    out.println("dropped " + reader.duplicates() + " repeated documents (at-least-once delivery)");
                 }
-                writerRef.get().submit(doc);
-                streams.add(doc.getStream());
-                if (doc.isKeyFrame()) {
-                    keys.incrementAndGet();
+            } finally {
+                for (Thread h : hooks) {
+                    try {
+                        Runtime.getRuntime().removeShutdownHook(h);
+                    } catch (IllegalStateException ignored) {
+                        // shutting down
+                    }
                 }
-                latency.add(Math.max(0, received - doc.getEmittedTs()));
-                docs.increment();
-            });
-            n = docs.get();
-            progress.close();
-            if (reader.unreadable() > 0) {
-                out.println("warning: " + reader.unreadable() + " records were not mask documents (first: "
-                        + reader.firstUnreadable() + ")");
             }
-            if (reader.duplicates() > 0) {
-                out.println("dropped " + reader.duplicates() + " repeated documents (at-least-once delivery)");
+            OverlayWriter writer = writerRef.get();
+            if (writer == null) {
+                out.println("no mask documents received");
+                return n > 0 ? 0 : 1;
             }
+            try (writer) {
+                writer.await();
+                Path sheet = outDir.resolve("contact-sheet.png");
+                writer.writeSheet(sheet, "MPVSS masks from '" + topic + "'", String.format(Locale.ROOT,
+                        "%d frames, %d stream(s), key frames %.0f%%; every %sseq shown", n, streams.size(),
+                        100.0 * keys.get() / Math.max(1, n), DemoCommand.ordinal(sheetStep)));
+                out.printf(Locale.ROOT, "%d documents from %d stream(s) (key frames %.0f%%); emitted -> received %s%n",
+                        n, streams.size(), 100.0 * keys.get() / Math.max(1, n), latency.summary());
+                out.println("wrote " + writer.written() + " overlays under " + outDir.resolve("overlays") + " and "
+                        + sheet);
+            }
+            return 0;
         } finally {
-            for (Thread h : hooks) {
-                try {
-                    Runtime.getRuntime().removeShutdownHook(h);
-                } catch (IllegalStateException ignored) {
-                    // shutting down
-                }
-            }
+            finished.countDown();
         }
-        OverlayWriter writer = writerRef.get();
-        if (writer == null) {
-            out.println("no mask documents received");
-            return n > 0 ? 0 : 1;
-        }
-        try (writer) {
-            writer.await();
-            Path sheet = outDir.resolve("contact-sheet.png");
-            writer.writeSheet(sheet, "MPVSS masks from '" + topic + "'", String.format(Locale.ROOT,
-                    "%d frames, %d stream(s), key frames %.0f%%; every %sseq shown", n, streams.size(),
-                    100.0 * keys.get() / Math.max(1, n), DemoCommand.ordinal(sheetStep)));
-            out.printf(Locale.ROOT, "%d documents from %d stream(s) (key frames %.0f%%); emitted -> received %s%n",
-                    n, streams.size(), 100.0 * keys.get() / Math.max(1, n), latency.summary());
-            out.println("wrote " + writer.written() + " overlays under " + outDir.resolve("overlays") + " and "
-                    + sheet);
-        }
-        return 0;
     }
 
     /** Class names from a document's class_pixels (in id order), default colours. */

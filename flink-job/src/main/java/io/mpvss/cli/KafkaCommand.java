@@ -39,6 +39,7 @@ final class KafkaCommand {
         Path file = args.getPath("bootstrap-file", null);
         args.rejectUnknown();
         CountDownLatch stopped = new CountDownLatch(1);
+        CountDownLatch finished = new CountDownLatch(1);
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             if (topics) {
                 Map<String, Integer> t = new LinkedHashMap<>();
@@ -59,11 +60,11 @@ final class KafkaCommand {
             }
             out.println("Ctrl-C to stop");
             out.flush();
-            Thread main = Thread.currentThread();
+            // Ctrl-C: let the broker shut down cleanly (the JVM exits when this hook returns)
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 stopped.countDown();
                 try {
-                    main.join(15_000);
+                    finished.await(15, java.util.concurrent.TimeUnit.SECONDS);
                 } catch (InterruptedException ignored) {
                     // exiting
                 }
@@ -74,6 +75,7 @@ final class KafkaCommand {
             if (file != null) {
                 Files.deleteIfExists(file);
             }
+            finished.countDown();
         }
         return 0;
     }
