@@ -47,10 +47,22 @@ public final class EmbeddedKafka implements AutoCloseable {
     private final Path baseDir;
     private final boolean ownsBaseDir;
 
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Closes the broker and deletes its data if the JVM exits without {@link #close()} (e.g. Ctrl-C). */
+    private final Thread exitHook;
+
     private EmbeddedKafka(KafkaClusterTestKit cluster, Path baseDir, boolean ownsBaseDir) {
         this.cluster = cluster;
         this.baseDir = baseDir;
         this.ownsBaseDir = ownsBaseDir;
+        this.exitHook = new Thread(() -> {
+            try {
+                closeNow();
+            } catch (Exception ignored) {
+                // exiting anyway
+            }
+        }, "embedded-kafka-exit");
+        Runtime.getRuntime().addShutdownHook(exitHook);
     }
 
     /** Starts a broker with default settings in a fresh temporary directory. */
@@ -192,9 +204,24 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
-        cluster.close();
-        if (ownsBaseDir) {
-            deleteQuietly(baseDir);
+        try {
+            Runtime.getRuntime().removeShutdownHook(exitHook);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook runs (or ran) closeNow()
+        }
+        closeNow();
+    }
+
+    private void closeNow() throws Exception {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            cluster.close();
+        } finally {
+            if (ownsBaseDir) {
+                deleteQuietly(baseDir);
+            }
         }
     }
 
