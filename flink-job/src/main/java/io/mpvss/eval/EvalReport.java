@@ -23,12 +23,35 @@ public record EvalReport(String data, String modelDir, String model, int inputWi
         return results.stream().filter(r -> r.k() == 1).findFirst().orElse(null);
     }
 
+    /**
+     * A per-K number of the bundle's model card ({@code metrics.<key>.k<K>}, in percent, measured by model-ops in
+     * PyTorch), or NaN.
+     */
+    public double modelCard(String key, int k) {
+        if (modelCard == null || !modelCard.containsKey(key)) {
+            return Double.NaN;
+        }
+        com.fasterxml.jackson.databind.JsonNode n = new com.fasterxml.jackson.databind.ObjectMapper()
+                .valueToTree(modelCard.get(key));
+        com.fasterxml.jackson.databind.JsonNode v = n.path("k" + k);
+        return v.isNumber() ? v.asDouble() : Double.NaN;
+    }
+
+    boolean hasModelCard(String key) {
+        return results.stream().anyMatch(r -> !Double.isNaN(modelCard(key, r.k())));
+    }
+
     public String toMarkdown() {
         StringBuilder sb = new StringBuilder();
         EvalResult base = baseline();
+        boolean card = hasModelCard("miou");
+        boolean zero = hasModelCard("miou_zero_flow");
         sb.append("| K | mIoU (%) | Δ mIoU vs K=1 | mVC_8 (%) | mVC_16 (%) | GFLOPs/frame | FLOPs vs K=1 "
-                + "| ms/frame (mean) | ms key / propagated | key frames |\n");
-        sb.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                + "| ms/frame (mean) | ms key / propagated | key frames |")
+                .append(card ? " model card mIoU (PyTorch) |" : "")
+                .append(zero ? " model card zero-flow mIoU |" : "").append('\n');
+        sb.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|").append(card ? "---:|" : "")
+                .append(zero ? "---:|" : "").append('\n');
         for (EvalResult r : results) {
             sb.append("| ").append(r.k())
                     .append(" | ").append(pct(r.miou()))
@@ -42,7 +65,19 @@ public record EvalReport(String data, String modelDir, String model, int inputWi
                     .append(" | ").append(num(r.msPerFrame(), 2))
                     .append(" | ").append(num(r.msKeyFrame(), 2)).append(" / ").append(num(r.msNonKeyFrame(), 2))
                     .append(" | ").append(r.keyFrames()).append("/").append(r.frames())
-                    .append(" |\n");
+                    .append(" |");
+            if (card) {
+                sb.append(' ').append(num(modelCard("miou", r.k()), 1)).append(" |");
+            }
+            if (zero) {
+                sb.append(' ').append(num(modelCard("miou_zero_flow", r.k()), 1)).append(" |");
+            }
+            sb.append('\n');
+        }
+        if (card || zero) {
+            sb.append("\nModel card columns: quoted from the bundle's manifest (`metrics`), measured by model-ops in "
+                    + "PyTorch on its own evaluation of the test split; zero flow copies the key frame's masks to "
+                    + "the following frames (no propagator), which the operator cannot run.\n");
         }
         sb.append("\nPer-class IoU (%):\n\n| K |");
         for (String c : classes) {
@@ -77,6 +112,13 @@ public record EvalReport(String data, String modelDir, String model, int inputWi
         for (EvalResult r : results) {
             p.add(new TradeoffPlot.Point("MPVSS operator (key interval K)", "K=" + r.k(), r.gflopsPerFrame(),
                     r.miou(), r.k() == 1));
+        }
+        for (EvalResult r : results) {
+            double z = modelCard("miou_zero_flow", r.k());
+            if (!Double.isNaN(z) && r.k() > 1) {
+                p.add(new TradeoffPlot.Point("zero flow: key masks copied (model card, PyTorch; cost 2S/K)",
+                        "K=" + r.k(), 2 * segmentorGmacs / r.k(), z / 100, false));
+            }
         }
         p.footnote(String.format(Locale.ROOT, "GFLOPs/frame = 2 x (S + (K-1) P) / K, S = %.3f, P = %.3f GMAC "
                 + "(manifest); mIoU on %s", segmentorGmacs, propagatorGmacs, data));
