@@ -28,8 +28,8 @@ CP_FILE="$REPO_ROOT/flink-job/target/classpath.txt"
 JOB_JAR="$(ls "$REPO_ROOT"/flink-job/target/mpvss-flink-job-*-job.jar 2>/dev/null | head -n1 || true)"
 if [[ ! -f "$CP_FILE" || -z "$JOB_JAR" ]]; then
   command -v mvn >/dev/null 2>&1 || die "no build found and mvn is missing: build with 'mvn -DskipTests install'"
-  echo "building (mvn -B -q -DskipTests install) ..." >&2
-  (cd "$REPO_ROOT" && mvn -B -q -DskipTests install) >&2
+  echo "building (mvn install of flink-job) ..." >&2
+  (cd "$REPO_ROOT" && mvn -B -q -Dmaven.test.skip=true -pl flink-job -am install) >&2
   JOB_JAR="$(ls "$REPO_ROOT"/flink-job/target/mpvss-flink-job-*-job.jar | head -n1)"
 fi
 # Like a Flink distribution's lib/: Flink, its state backends, ONNX Runtime (provided by the cluster, as in the
