@@ -124,8 +124,11 @@ public final class Mpvss {
         try {
             return e.command().run(Args.parse(rest), out);
         } catch (UsageException ex) {
-            err.println("mpvss " + name + ": " + ex.getMessage());
-            err.println("(see: ./mpvss " + name + " --help)");
+            // one line; options problems point to the command's help
+            String msg = ex.getMessage();
+            boolean aboutOptions = msg.startsWith("unknown option") || msg.startsWith("unexpected argument")
+                    || msg.endsWith("is required") || msg.contains("given twice");
+            err.println("mpvss " + name + ": " + msg + (aboutOptions ? " (see ./mpvss " + name + " --help)" : ""));
             return 2;
         } catch (NoSuchFileException ex) {
             err.println("mpvss " + name + ": no such file or folder: " + ex.getFile()
@@ -153,8 +156,7 @@ public final class Mpvss {
         } catch (java.lang.reflect.InvocationTargetException ex) {
             Throwable cause = ex.getCause();
             if (cause instanceof IllegalArgumentException) {
-                err.println("mpvss " + name + ": " + cause.getMessage());
-                err.println("(see: ./mpvss " + name + " --help)");
+                err.println("mpvss " + name + ": " + cause.getMessage() + " (see ./mpvss " + name + " --help)");
                 return 2;
             }
             err.println("mpvss " + name + ": failed: " + rootMessage(cause));

@@ -73,5 +73,9 @@ class MpvssTest {
         Result badFrames = run("consume", "--frames", dir.resolve("nope").toString());
         assertEquals(2, badFrames.rc());
         assertTrue(badFrames.err().contains("no such frames folder"), badFrames.err());
+
+        for (Result r : new Result[] {missing, unknown, noInput, noFile, empty, badFrames}) {
+            assertEquals(1, r.err().lines().count(), "one line: " + r.err());
+        }
     }
 }
