@@ -333,8 +333,8 @@ final class DemoCommand {
         report.write(outDir);
         out.println();
         out.print(report.markdown());
-        out.printf(Locale.ROOT, "%nwrote %s: %soverlays/<stream>/<seq>.png, contact-sheet.png, summary.json, "
-                + "summary.md  (%.0f s in all)%n", outDir, overlays ? "" : "(no) ", (System.nanoTime() - t0) / 1e9);
+        out.printf(Locale.ROOT, "%nwrote %s: %scontact-sheet.png, summary.json, summary.md  (%.0f s in all)%n",
+                outDir, overlays ? "overlays/<stream>/<seq>.png, " : "", (System.nanoTime() - t0) / 1e9);
         return end == MaskReader.End.LIMIT ? 0 : 1;
     }
 
