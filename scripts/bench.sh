@@ -8,10 +8,12 @@
 #   5. JMH microbenchmarks of the Java hot paths,
 #   6. docs/BENCHMARKS.md (+ docs/img/tradeoff.png) from the outputs of 3-5, with the machine and these commands.
 #
-# Sizes are flags (defaults: about 10-15 minutes on a 2-core machine):
+# Sizes are flags (defaults: about 15-20 minutes on a 2-core machine):
 #   scripts/bench.sh [--model DIR] [--clips N] [--frames N] [--intervals 1,2,3,5,10] [--streams 1,8,64]
 #                    [--frames-total N] [--paced-seconds N] [--jmh "-f 1 -wi 2 -w 1s -i 3 -r 1s"]
-#                    [--out DIR] [--doc docs/BENCHMARKS.md] [--no-build] [--quick]
+#                    [--out DIR] [--doc docs/BENCHMARKS.md] [--threads N] [--no-build] [--quick]
+# --threads: ONNX Runtime intra-op threads (inference.threads) for eval and bench, default 1 (Flink, the broker and
+#            the clients need the other core); bench also measures model-only with 1 and 2 threads.
 # --quick: a smoke run (few clips, streams 1,8, short JMH); it still writes the doc, so use it with --doc elsewhere.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +30,7 @@ JMH_OPTS="-f 1 -wi 2 -w 1s -i 3 -r 1s"
 OUT=target/bench
 DOC=docs/BENCHMARKS.md
 BUILD=1
+THREADS=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --model) MODEL=$2; shift 2 ;;
@@ -41,9 +44,10 @@ while [ $# -gt 0 ]; do
     --out) OUT=$2; shift 2 ;;
     --doc) DOC=$2; shift 2 ;;
     --no-build) BUILD=0; shift ;;
+    --threads) THREADS=$2; shift 2 ;;
     --quick) CLIPS=3; FRAMES=20; INTERVALS=1,5; STREAMS=1,8; FRAMES_TOTAL=100; PACED_SECONDS=3
              JMH_OPTS="-f 1 -wi 1 -w 1s -i 1 -r 1s"; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -88,11 +92,12 @@ run "$PY" model-ops/scripts/synth.py --split test --clips "$CLIPS" --frames "$FR
 
 step "eval: K=$INTERVALS through the operator (+ state.mask-precision=fp32 at K=5 against the default fp16)"
 run "${JAVA[@]}" io.mpvss.eval.EvalCommand --data "$SPLIT" --model "$MODEL" --intervals "$INTERVALS" \
-    --compare state.mask-precision=fp32,fp16 --compare-k 5 --out "$OUT/eval"
+    --compare state.mask-precision=fp32,fp16 --compare-k 5 --set inference.threads="$THREADS" --out "$OUT/eval"
 
 step "bench: S=$STREAMS streams, K=1 vs K=5, Kafka + Flink, model-only bound, state, memory"
 run "${JAVA[@]}" io.mpvss.bench.BenchCommand --frames "$SPLIT" --model "$MODEL" --streams "$STREAMS" \
-    --intervals 1,5 --frames-total "$FRAMES_TOTAL" --paced-seconds "$PACED_SECONDS" --out "$OUT/bench"
+    --intervals 1,5 --frames-total "$FRAMES_TOTAL" --paced-seconds "$PACED_SECONDS" --set inference.threads="$THREADS" \
+    --out "$OUT/bench"
 
 step "JMH microbenchmarks ($JMH_OPTS)"
 Q=$("$PY" -c "import json,sys; m=json.load(open(sys.argv[1])); print(m['queries'], m['query_dim'], len(m['classes']))" "$MODEL/manifest.json")

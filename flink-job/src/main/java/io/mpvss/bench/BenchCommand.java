@@ -46,6 +46,7 @@ public final class BenchCommand {
             "  --batch N               batch size of the model-only loop (default: the operator's)",
             "  --profile-frames N      frames of the per-stage profile (default 100)",
             "  --graph-runs N          runs of each graph under ONNX Runtime's profiler (default 10; 0 = skip)",
+            "  --thread-sweep LIST     model-only S=1 with these ONNX Runtime intra-op thread counts (default 1,2)",
             "  --set KEY=VALUE         job/Flink setting for every run (repeatable)",
             "  --max-clips N           clips loaded from --frames (default 16)",
             "  --timeout-s N           give up on a run after N seconds (default 120)",
@@ -92,6 +93,8 @@ public final class BenchCommand {
         public int batch = -1;
         public int profileFrames = 100;
         public int graphRuns = 10;
+        public List<Integer> threadSweep = List.of(1, 2);
+        public int threadSweepFrames = 40;
         public Map<String, String> settings = new LinkedHashMap<>();
         public int maxClips = 16;
         public long timeoutS = 120;
@@ -137,6 +140,7 @@ public final class BenchCommand {
                     case "--batch" -> o.batch = Integer.parseInt(v);
                     case "--profile-frames" -> o.profileFrames = Integer.parseInt(v);
                     case "--graph-runs" -> o.graphRuns = Integer.parseInt(v);
+                    case "--thread-sweep" -> o.threadSweep = v.equals("none") ? List.of() : ints(v);
                     case "--max-clips" -> o.maxClips = Integer.parseInt(v);
                     case "--timeout-s" -> o.timeoutS = Long.parseLong(v);
                     case "--out" -> o.out = Path.of(v);
@@ -288,7 +292,22 @@ public final class BenchCommand {
             }
         }
 
-        // 5. the real pipeline
+        // 5. ONNX Runtime intra-op threads: model-only S=1 at each K, 1 thread against 2 (one per core)
+        List<ModelOnlyBench.Result> threadSweep = new ArrayList<>();
+        for (int t : o.threadSweep) {
+            try (ModelBundle b = ModelBundle.open(o.model, new InferenceOptions(inf.device(), t, 0))) {
+                for (int k : o.intervals) {
+                    int n = framesPerStream(o, 1, k, o.threadSweepFrames);
+                    ModelOnlyBench.Result r = ModelOnlyBench.run(b, frames, 1, k, n, Math.min(n, 2 * k), batch, log);
+                    threadSweep.add(new ModelOnlyBench.Result(r.streams(), r.k(), t, r.frames(), r.keyFrames(),
+                            r.seconds(), r.fps(), r.msPerFrame()));
+                    log.printf(Locale.ROOT, "model-only S=1 K=%d with %d ONNX Runtime thread(s): %.1f frames/s%n", k, t,
+                            r.fps());
+                }
+            }
+        }
+
+        // 6. the real pipeline
         List<PipelineBench.Result> backlog = new ArrayList<>();
         List<PipelineBench.Result> paced = new ArrayList<>();
         Map<String, String> settings = new LinkedHashMap<>(o.settings);
@@ -327,6 +346,6 @@ public final class BenchCommand {
         log.printf(Locale.ROOT, "bench: done in %.1f min%n", minutes);
         return new BenchReport(modelId, provider, mw, mh, o.frames.toString(), frames.meanBytes(), batch,
                 o.intervals, o.throughputGuarantee, o.checkpointMs, o.pacedFraction, settings, state, modelOnly,
-                profiles, graphs, backlog, paced, minutes);
+                profiles, graphs, threadSweep, backlog, paced, minutes);
     }
 }

@@ -13,7 +13,7 @@ public record BenchReport(String model, String executionProvider, int modelWidth
                           long checkpointMs, double pacedFraction, Map<String, String> settings,
                           List<StateProbe.Size> state, List<ModelOnlyBench.Result> modelOnly,
                           List<ModelOnlyBench.Profile> profiles, List<GraphProfile.Graph> graphs,
-                          List<PipelineBench.Result> backlog,
+                          List<ModelOnlyBench.Result> threadSweep, List<PipelineBench.Result> backlog,
                           List<PipelineBench.Result> paced, double minutes) {
 
     /** Targets of issue 4. */
@@ -196,6 +196,20 @@ public record BenchReport(String model, String executionProvider, int modelWidth
         return sb.toString();
     }
 
+    /** Model-only frames/s by ONNX Runtime intra-op thread count (the {@code batch} field holds the threads). */
+    public String threadTable() {
+        if (threadSweep == null || threadSweep.isEmpty()) {
+            return "(not measured)\n";
+        }
+        StringBuilder sb = new StringBuilder("| intra-op threads | K | model-only frames/s (S=1) | ms/frame |\n"
+                + "|---:|---:|---:|---:|\n");
+        for (ModelOnlyBench.Result r : threadSweep) {
+            sb.append("| ").append(r.batch()).append(" | ").append(r.k()).append(" | ").append(f(r.fps(), 1))
+                    .append(" | ").append(f(r.msPerFrame(), 1)).append(" |\n");
+        }
+        return sb.toString();
+    }
+
     /** Targets: met or missed, by how much. */
     public String targets() {
         int k1 = lowK();
@@ -251,12 +265,14 @@ public record BenchReport(String model, String executionProvider, int modelWidth
                         + "checkpoint interval %d ms; %.1f min in all.%n%n", model, modelWidth, modelHeight,
                 executionProvider, batch, frames, meanFrameBytes / 1024, throughputGuarantee, 100 * pacedFraction,
                 checkpointMs, minutes));
+        sb.append("Job settings on top of the defaults: `").append(settings).append("`.\n\n");
         sb.append("### Throughput (backlog drain)\n\n").append(throughputTable());
         sb.append("\n### Latency (paced; capture ts -> mask received by a read_committed consumer)\n\n")
                 .append(latencyTable());
         sb.append("\n### State per stream\n\n").append(stateTable());
         sb.append("\n### Profile\n\n").append(profileTable());
         sb.append("\n### Inside the graphs (ONNX Runtime profiler, one frame, batch 1)\n\n").append(graphTable());
+        sb.append("\n### ONNX Runtime intra-op threads (model-only, one stream)\n\n").append(threadTable());
         if (withTargets) {
             sb.append("\n### Targets\n\n").append(targets());
         }

@@ -43,6 +43,9 @@ public record EvalReport(String data, String modelDir, String model, int inputWi
 
     public String toMarkdown() {
         StringBuilder sb = new StringBuilder();
+        if (settings != null && !settings.isEmpty()) {
+            sb.append("Job settings on top of the defaults: `").append(settings).append("`.\n\n");
+        }
         EvalResult base = baseline();
         boolean card = hasModelCard("miou");
         boolean zero = hasModelCard("miou_zero_flow");

@@ -29,6 +29,7 @@ class BenchReportTest {
                         2e4, 3e3, 4e3)),
                 List.of(new GraphProfile.Graph("propagator", 10, 4.2, 4.0,
                         List.of(new GraphProfile.OpShare("Conv", 3.0, 0.75, 12)))),
+                List.of(new ModelOnlyBench.Result(1, 1, 2, 40, 40, 2, 20, 50)),
                 List.of(backlog(8, 1, e1), backlog(8, 5, e5)), List.of(), 1.0);
     }
 
@@ -49,7 +50,8 @@ class BenchReportTest {
     void markdownHasEverySection() {
         String md = report(10, 28, 11, 30, 900_000).toMarkdown();
         for (String h : List.of("### Throughput", "### Latency", "### State per stream", "### Profile",
-                "### Inside the graphs", "Conv 3.00 ms (75%, 12)", "### Targets")) {
+                "### Inside the graphs", "Conv 3.00 ms (75%, 12)", "### ONNX Runtime intra-op threads",
+                "| 2 | 1 | 20.0 | 50.0 |", "### Targets")) {
             assertTrue(md.contains(h), h);
         }
         assertTrue(md.contains("| 8 | 2.80x | 2.73x | 93% |"), md);
