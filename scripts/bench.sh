@@ -54,6 +54,7 @@ done
 
 PY=/usr/bin/python3
 START=$(date +%s)
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 step() { printf '\n==> [%s, +%ds] %s\n' "$(date -u +%H:%M:%S)" "$(( $(date +%s) - START ))" "$*"; }
 mkdir -p "$OUT"
 CMDS="$OUT/commands.txt"
@@ -113,7 +114,8 @@ step "machine"
   echo "cpu: $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)"
   echo "memory: $(free -g | awk '/^Mem:/ {print $2 " GiB"}')"
   echo "os: $(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME") $(uname -r)"
-  echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "load average (1, 5, 15 min) at the start: $LOAD_START, at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "run: $(date -u -d @"$START" '+%Y-%m-%d %H:%M') to $(date -u '+%H:%M') UTC"
   java -version 2>&1 | head -3
   echo "ONNX Runtime: $(sed -n 's#.*onnxruntime[^/]*/\([0-9.]*\)/.*#\1#p' <<< "$(tr ':' '\n' < flink-job/target/classpath.txt | grep onnxruntime | head -1)") (CPU execution provider)"
   echo "model: $MODEL ($(sed -n 's/.*"name": *"\([^"]*\)".*/\1/p' "$MODEL/manifest.json" | head -1), input ${W}x${H} WxH)"
