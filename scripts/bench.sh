@@ -63,8 +63,8 @@ CMDS="$OUT/commands.txt"
 # (classpaths are recorded as the expressions that build them, not as their long expansions)
 run() {
   local rec="$*"
-  [ -n "${TCP:-}" ] && rec=${rec//"$TCP"/'flink-job/target/test-classes:flink-job/target/classes:$(cat flink-job/target/test-classpath.txt)'}
-  [ -n "${CP:-}" ] && rec=${rec//"$CP"/'flink-job/target/classes:$(cat flink-job/target/classpath.txt)'}
+  [ -n "${TCP:-}" ] && rec=${rec//"$TCP"/"$SNAP/test:$SNAP/main:\$(cat $SNAP/test-classpath.txt)"}
+  [ -n "${CP:-}" ] && rec=${rec//"$CP"/"$SNAP/main:\$(cat $SNAP/classpath.txt)"}
   printf '%s\n' "$rec" >> "$CMDS"; printf '$ %s\n' "$rec"; "$@"
 }
 
@@ -78,8 +78,17 @@ if [ "$BUILD" = 1 ]; then
   (cd flink-job && mvn -B -q -ntp dependency:build-classpath -Dmdep.includeScope=test \
       -Dmdep.outputFile=target/test-classpath.txt >/dev/null)
 fi
-# MPVSS_CP / MPVSS_TEST_CP override the classpaths (development only)
-CP=${MPVSS_CP:-"flink-job/target/classes:$(cat flink-job/target/classpath.txt)"}
+# A snapshot of the build for this run: a concurrent `mvn clean`/compile in the checkout must not pull classes from
+# under a long run. MPVSS_CP / MPVSS_TEST_CP override the classpaths (development only).
+SNAP="$OUT/classes"
+if [ -z "${MPVSS_CP:-}" ]; then
+  rm -rf "$SNAP" && mkdir -p "$SNAP"
+  cp -r flink-job/target/classes "$SNAP/main"
+  cp -r flink-job/target/test-classes "$SNAP/test"
+  cp flink-job/target/classpath.txt "$SNAP/classpath.txt"
+  cp flink-job/target/test-classpath.txt "$SNAP/test-classpath.txt"
+fi
+CP=${MPVSS_CP:-"$SNAP/main:$(cat "$SNAP/classpath.txt")"}
 # the terminal gets progress lines and errors; everything else goes to $OUT/mpvss.log
 JAVA=(java -Xmx6g -Dlog4j2.configurationFile=log4j2-cli.properties -Dmpvss.log.console.level=error
       -Dmpvss.log.file="$OUT/mpvss.log" -cp "$CP")
@@ -103,7 +112,7 @@ run "${JAVA[@]}" io.mpvss.bench.BenchCommand --frames "$SPLIT" --model "$MODEL" 
 step "JMH microbenchmarks ($JMH_OPTS)"
 Q=$("$PY" -c "import json,sys; m=json.load(open(sys.argv[1])); print(m['queries'], m['query_dim'], len(m['classes']))" "$MODEL/manifest.json")
 read -r NQ QD NC <<< "$Q"
-TCP=${MPVSS_TEST_CP:-"flink-job/target/test-classes:flink-job/target/classes:$(cat flink-job/target/test-classpath.txt)"}
+TCP=${MPVSS_TEST_CP:-"$SNAP/test:$SNAP/main:$(cat "$SNAP/test-classpath.txt")"}
 # shellcheck disable=SC2086
 run java -cp "$TCP" org.openjdk.jmh.Main $JMH_OPTS -p size="${H}x${W}" -p queries="$NQ" -p queryDim="$QD" \
     -p classes="$NC" -rf json -rff "$OUT/jmh.json" 'io\.mpvss\.jmh\..*'
