@@ -142,7 +142,7 @@ public final class BenchmarksDoc {
                     + "(job start, model load, first checkpoint).\n");
             sb.append("- **Model-only bound**: the same `ModelBundle` graphs in a tight loop, same key schedule, same "
                     + "batch size as the operator (1: the operator runs one frame per call), frames decoded "
-                    + "beforehand; no Kafka, no Flink, no codecs.\n");
+                    + "beforehand; no Kafka, no Flink, no codecs; the best of two runs per S and K.\n");
             sb.append("- **Latency** (paced): the job is started and warmed up, then frames are produced at a fixed "
                     + "rate (" + f(100 * bench.pacedFraction(), 0) + "% of the backlog rate of the same S and K, so that "
                     + "the job runs below saturation; one warm-up frame per stream first) "
