@@ -13,6 +13,8 @@ step "set-up: system packages"
 need_apt=()
 command -v java  >/dev/null 2>&1 || need_apt+=(openjdk-17-jdk-headless)
 command -v mvn   >/dev/null 2>&1 || need_apt+=(maven)
+# ffmpeg: `mpvss produce` of a video file is tested end to end against the broker
+command -v ffmpeg >/dev/null 2>&1 || need_apt+=(ffmpeg)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then echo "missing ${need_apt[*]}: install them (apt-get) or run as root" >&2; exit 1; fi
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
