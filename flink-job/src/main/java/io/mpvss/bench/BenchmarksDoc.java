@@ -82,7 +82,9 @@ public final class BenchmarksDoc {
         sb.append("## Machine\n\n```\n").append(machine.strip()).append("\n```\n\n");
         sb.append("This machine has 2 cores: ONNX Runtime's intra-op threads, Flink's task threads, the in-process "
                 + "Kafka broker and the benchmark's own producer and consumer all share them, so absolute numbers "
-                + "are small and a few percent noisy; ratios are taken from runs of the same invocation.\n\n");
+                + "are small and vary from run to run (by more than 10% for end-to-end frames/s between repeated runs "
+                + "of this script here); ratios are taken from runs of the same invocation, and throughput and the "
+                + "model-only bound are the best of two runs each.\n\n");
 
         sb.append("## Commands\n\n```\n").append(commands.strip()).append("\n```\n\n");
 
@@ -139,7 +141,8 @@ public final class BenchmarksDoc {
             sb.append("- **Throughput** (backlog drain): all S x F frames are produced *before* the job starts; the "
                     + "job runs bounded; frames/s = (masks - 1) / (last mask received - first mask received) at a "
                     + "`read_committed` consumer. 'incl. start-up' divides by the time from job submission instead "
-                    + "(job start, model load, first checkpoint).\n");
+                    + "(job start, model load, first checkpoint). The best of two runs per S and K, K=1 and K=5 "
+                    + "interleaved.\n");
             sb.append("- **Model-only bound**: the same `ModelBundle` graphs in a tight loop, same key schedule, same "
                     + "batch size as the operator (1: the operator runs one frame per call), frames decoded "
                     + "beforehand; no Kafka, no Flink, no codecs; the best of two runs per S and K.\n");
