@@ -243,8 +243,9 @@ public final class BenchmarksDoc {
             sb.append(String.format(Locale.ROOT, "- **K=%d over K=%d**: the FLOPs ratio promises %.2fx; the graphs "
                             + "alone deliver %s in the tight loop (time is not proportional to MACs for small "
                             + "graphs: per-call overhead, memory-bound layers such as grid_sample and the einsum "
-                            + "over queries); with the fixed per-frame work added, the most the operator can gain is "
-                            + "(%.2f + %.2f) / (%.2f + %.2f) = %.2fx (Amdahl), before Kafka and Flink.%n", k5, k1,
+                            + "over queries); with the fixed per-frame work added, the operator can gain about "
+                            + "(%.2f + %.2f) / (%.2f + %.2f) = %.2fx (Amdahl, from the one-stream profile), before Kafka "
+                            + "and Flink.%n", k5, k1,
                     ideal, modelOnlyRatios(b, k1, k5), p1.inferencePerFrameMs(), fixed1, p5.inferencePerFrameMs(),
                     fixed5, amdahl));
             List<String> share = new ArrayList<>();
