@@ -68,6 +68,12 @@ final class RunCommand {
             Path def = RepoPaths.resolve(null, JobOptions.MODEL_DIR.defaultValue());
             args.putIfAbsent(JobOptions.MODEL_DIR.key(), def.toString());
         }
+        if (!args.asMap().containsKey("execution.checkpointing.dir") && !args.asMap().containsKey("state.checkpoints.dir")
+                && !args.asMap().containsKey("execution.checkpointing.storage")) {
+            // a local MiniCluster: local disk is as durable as the job itself (MpvssJob.main refuses no storage)
+            Path dir = Path.of(System.getProperty("java.io.tmpdir"), "mpvss-checkpoints");
+            args.putIfAbsent("execution.checkpointing.dir", dir.toUri().toString());
+        }
         for (Map.Entry<String, String> e : args.asMap().entrySet()) {
             if (e.getValue().equals("true") && e.getKey().contains("properties.")) {
                 throw new UsageException("--" + e.getKey() + " needs a value");

@@ -14,6 +14,7 @@ import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.functions.KeySelector;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.ReadableConfig;
@@ -58,8 +59,30 @@ public final class MpvssJob {
         // Job options may also sit in Flink's config file (config.yaml); the command line wins.
         Configuration conf = Configuration.fromMap(env.getConfiguration().toMap());
         conf.addAll(cli);
+        String storageProblem = checkpointStorageProblem(env, conf);
+        if (storageProblem != null) {
+            throw new IllegalArgumentException(storageProblem);
+        }
         buildKafkaPipeline(env, conf);
         env.execute("mpvss");
+    }
+
+    /**
+     * Why the job's checkpoints would not work, or null. Without a checkpoint directory Flink keeps checkpoints in
+     * the JobManager's memory, capped at 5 MB; each stream's key frame is ~0.66 MB at 256x512, so about eight
+     * streams make every checkpoint fail and the job restart in a loop. {@link #main} (clusters, {@code mpvss run})
+     * refuses that at start; the embedded demo, tests and benchmarks build the pipeline directly.
+     */
+    static String checkpointStorageProblem(StreamExecutionEnvironment env, ReadableConfig conf) {
+        if (!env.getCheckpointConfig().isCheckpointingEnabled()
+                || conf.getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY).isPresent()
+                || conf.getOptional(CheckpointingOptions.CHECKPOINT_STORAGE).isPresent()) {
+            return null;
+        }
+        return "checkpointing is on but " + CheckpointingOptions.CHECKPOINTS_DIRECTORY.key() + " is not set: Flink "
+                + "would keep checkpoints in the JobManager's memory (5 MB at most), which a few streams' key frames "
+                + "exceed; set it to durable storage, e.g. --" + CheckpointingOptions.CHECKPOINTS_DIRECTORY.key()
+                + " s3://bucket/mpvss/checkpoints (or file:///shared/path)";
     }
 
     public static Configuration parseArgs(String[] args) {

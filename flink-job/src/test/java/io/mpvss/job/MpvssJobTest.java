@@ -1,6 +1,8 @@
 package io.mpvss.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -71,6 +73,24 @@ class MpvssJobTest {
         withCheckpoints.setString("execution.checkpointing.interval", "1 s");
         MpvssJob.buildKafkaPipeline(StreamExecutionEnvironment.getExecutionEnvironment(withCheckpoints),
                 MpvssJob.parseArgs(new String[] {"--model.dir", TestBundles.dir().toString()}));
+    }
+
+    @Test
+    void checkpointsWithoutStorageAreRefusedByMain() {
+        Configuration none = new Configuration();
+        assertNull(MpvssJob.checkpointStorageProblem(StreamExecutionEnvironment.getExecutionEnvironment(none), none));
+        Configuration memory = new Configuration();
+        memory.setString("execution.checkpointing.interval", "1 s");
+        String problem = MpvssJob.checkpointStorageProblem(
+                StreamExecutionEnvironment.getExecutionEnvironment(memory), memory);
+        assertNotNull(problem);
+        assertTrue(problem.contains("execution.checkpointing.dir"), problem);
+        Configuration onDisk = new Configuration(memory);
+        onDisk.setString("execution.checkpointing.dir", "file:///tmp/mpvss-test-checkpoints");
+        assertNull(MpvssJob.checkpointStorageProblem(StreamExecutionEnvironment.getExecutionEnvironment(onDisk), onDisk));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MpvssJob.main(new String[] {
+                "--model.dir", TestBundles.dir().toString(), "--execution.checkpointing.interval", "1 s"}));
+        assertTrue(e.getMessage().contains("execution.checkpointing.dir"), e.getMessage());
     }
 
     @Test
