@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.mpvss.format.FrameDecoder;
 import io.mpvss.format.FrameRecord;
 import io.mpvss.format.LabelMapPng;
 import io.mpvss.format.MaskDocument;
@@ -17,8 +16,6 @@ import io.mpvss.format.TestFrames;
 import io.mpvss.format.WireFormat;
 import io.mpvss.model.InferenceOptions;
 import io.mpvss.model.ModelBundle;
-import io.mpvss.model.PropagatorInput;
-import io.mpvss.model.SegmentorOutput;
 import io.mpvss.model.TestBundles;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -97,26 +94,10 @@ class MaskPropagationHarnessTest {
      * run of the graphs with key frames at 0, 5, 10... and the fp16 state round trip.
      */
     static byte[][] offline(List<FrameRecord> frames, int interval, MaskPrecision precision) throws Exception {
+        OfflineReference reference = new OfflineReference(bundle, precision);
         byte[][] out = new byte[frames.size()][];
-        byte[] keyImage = null;
-        SegmentorOutput key = null;
-        float[] keyMasks = null;
         for (int i = 0; i < frames.size(); i++) {
-            FrameDecoder.Rgb rgb = FrameDecoder.decode(frames.get(i), Long.MAX_VALUE);
-            byte[] img = FrameDecoder.resizeBilinear(rgb.pixels(), rgb.width(), rgb.height(),
-                    bundle.manifest().width(), bundle.manifest().height());
-            byte[] sem;
-            if (i % interval == 0) {
-                key = bundle.segment(img);
-                keyImage = img;
-                keyMasks = KeyFrameState.compactRoundTrip(key.maskLogits(), precision);
-                sem = key.semantic();
-            } else {
-                sem = bundle.propagate(new PropagatorInput(keyImage, img, key.queries(), key.classLogits(), keyMasks))
-                        .semantic();
-            }
-            out[i] = FrameDecoder.resizeNearest(sem, bundle.manifest().width(), bundle.manifest().height(),
-                    rgb.width(), rgb.height());
+            out[i] = reference.next(frames.get(i), i % interval == 0);
         }
         return out;
     }

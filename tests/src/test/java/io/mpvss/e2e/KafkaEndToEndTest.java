@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.mpvss.format.FrameDecoder;
 import io.mpvss.format.FrameRecord;
 import io.mpvss.format.LabelMapPng;
 import io.mpvss.format.MaskDocument;
@@ -15,10 +14,8 @@ import io.mpvss.job.MpvssJob;
 import io.mpvss.kafka.EmbeddedKafka;
 import io.mpvss.model.InferenceOptions;
 import io.mpvss.model.ModelBundle;
-import io.mpvss.model.PropagatorInput;
-import io.mpvss.model.SegmentorOutput;
-import io.mpvss.operator.KeyFrameState;
 import io.mpvss.operator.MaskPrecision;
+import io.mpvss.operator.OfflineReference;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
@@ -163,8 +160,8 @@ class KafkaEndToEndTest {
                 List<MaskDocument> docs = byStream.get(s);
                 assertNotNull(docs, "no masks for " + s);
                 assertEquals(FRAMES, docs.size(), s);
-                Offline fp16 = new Offline(bundle, MaskPrecision.FP16);
-                Offline fp32 = new Offline(bundle, MaskPrecision.FP32);
+                OfflineReference fp16 = new OfflineReference(bundle, MaskPrecision.FP16);
+                OfflineReference fp32 = new OfflineReference(bundle, MaskPrecision.FP32);
                 for (int seq = 0; seq < FRAMES; seq++) {
                     MaskDocument d = docs.get(seq);
                     assertEquals(seq, d.getSeq(), s + ": in order by seq");
@@ -174,7 +171,7 @@ class KafkaEndToEndTest {
                     assertEquals(seq == 0 ? "no-state" : key ? "interval" : null, d.getKeyReason());
                     assertEquals(bundle.modelId(), d.getModel());
                     LabelMapPng.Image lm = LabelMapPng.read(d.getLabelMapPng());
-                    byte[] frame = clips.get(s).get(seq);
+                    FrameRecord frame = FrameRecord.of(s, seq, 0, clips.get(s).get(seq));
                     byte[] want = fp16.next(frame, key);
                     assertEquals(d.getWidth(), lm.width());
                     assertArrayEquals(want, lm.labels(), s + "#" + seq + ": streaming label map != offline");
@@ -224,38 +221,6 @@ class KafkaEndToEndTest {
             }
         }
         p.flush();
-    }
-
-    /** The offline reference: the same graphs, key frames where the policy puts them, the same state round trip. */
-    static final class Offline {
-        final ModelBundle bundle;
-        final MaskPrecision precision;
-        byte[] keyImage;
-        SegmentorOutput key;
-        float[] keyMasks;
-
-        Offline(ModelBundle bundle, MaskPrecision precision) {
-            this.bundle = bundle;
-            this.precision = precision;
-        }
-
-        byte[] next(byte[] jpeg, boolean isKey) throws Exception {
-            FrameDecoder.Rgb rgb = FrameDecoder.decode(FrameRecord.of("x", 0, 0, jpeg), Long.MAX_VALUE);
-            int mw = bundle.manifest().width();
-            int mh = bundle.manifest().height();
-            byte[] img = FrameDecoder.resizeBilinear(rgb.pixels(), rgb.width(), rgb.height(), mw, mh);
-            byte[] sem;
-            if (isKey) {
-                key = bundle.segment(img);
-                keyImage = img;
-                keyMasks = KeyFrameState.compactRoundTrip(key.maskLogits(), precision);
-                sem = key.semantic();
-            } else {
-                sem = bundle.propagate(new PropagatorInput(keyImage, img, key.queries(), key.classLogits(), keyMasks))
-                        .semantic();
-            }
-            return FrameDecoder.resizeNearest(sem, mw, mh, rgb.width(), rgb.height());
-        }
     }
 
     static ProducerRecord<byte[], byte[]> frame(String stream, long seq, long ts, byte[] image) {
