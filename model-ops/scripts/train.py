@@ -45,6 +45,15 @@ def save(path, **kw):
     os.replace(tmp, path)
 
 
+def load_segmentor(model, state):
+    """Load only the segmentor's weights from a whole-model state dict (stage 1's seg_last.pt).
+
+    The flow module keeps its fresh initialisation (same seed, so the same as in --stage all), and may be
+    configured differently from the one saved alongside the segmentor (e.g. --override motion_dim=16)."""
+    p = "segmentor."
+    model.segmentor.load_state_dict({k[len(p):]: v for k, v in state.items() if k.startswith(p)})
+
+
 def sample_seg_batch(r, clips, batch, crop):
     ch, cw = crop
     imgs, labs = [], []
@@ -249,7 +258,7 @@ def main():
         meta["seg_s"] = meta.get("seg_s", 0) + train_segmentor(args, model, clips, args.out)
         meta["val_seg"] = quick_val(args, model, args.out, "seg")["mpvss"]
     else:
-        model.load_state_dict(torch.load(os.path.join(args.out, "seg_last.pt"), map_location=args.device)["model"])
+        load_segmentor(model, torch.load(os.path.join(args.out, "seg_last.pt"), map_location=args.device)["model"])
     json.dump(meta, open(meta_path, "w"), indent=1)
     if args.stage in ("flow", "all"):
         t1 = time.time()
