@@ -35,3 +35,9 @@ step "parity vectors: the bundled model and a fresh tiny export"
 step "Java: build, unit, harness, parity and end-to-end tests (Maven)"
 mvn -B -ntp verify \
   -Dmpvss.parity.dirs="$ROOT/model-ops/bundle=$PARITY/bundle,$PARITY/tiny-bundle=$PARITY/tiny"
+
+# The README's other command, on the jars `mvn verify` just built: guards the launcher itself (it once picked
+# the -tests.jar that verify writes next to the module jar) and the demo's whole path on embedded defaults.
+step "demo: ./mpvss demo on the built jars"
+MPVSS_NO_BUILD=1 ./mpvss demo --out "$ROOT/target/demo-smoke"
+test -s "$ROOT/target/demo-smoke/summary.json"
