@@ -63,8 +63,8 @@ CMDS="$OUT/commands.txt"
 # (classpaths are recorded as the expressions that build them, not as their long expansions)
 run() {
   local rec="$*"
-  [ -n "${TCP:-}" ] && rec=${rec//"$TCP"/"$SNAP/test:$SNAP/main:\$(cat $SNAP/test-classpath.txt)"}
-  [ -n "${CP:-}" ] && rec=${rec//"$CP"/"$SNAP/main:\$(cat $SNAP/classpath.txt)"}
+  [ -n "${TCP:-}" ] && rec=${rec//"$TCP"/"$SNAP/test:$SNAP/job:\$(cat $SNAP/test-classpath.txt)"}
+  [ -n "${CP:-}" ] && rec=${rec//"$CP"/"$SNAP/main:$SNAP/job:\$(cat $SNAP/classpath.txt)"}
   printf '%s\n' "$rec" >> "$CMDS"; printf '$ %s\n' "$rec"; "$@"
 }
 
@@ -83,12 +83,14 @@ fi
 SNAP="$OUT/classes"
 if [ -z "${MPVSS_CP:-}" ]; then
   rm -rf "$SNAP" && mkdir -p "$SNAP"
-  cp -r flink-job/target/classes "$SNAP/main"
+  # main: the tools (cli) and the job's classes; the tools' classpath names the job module's jar: point it at the copy
+  cp -r cli/target/classes "$SNAP/main"
+  cp -r flink-job/target/classes "$SNAP/job"
   cp -r flink-job/target/test-classes "$SNAP/test"
-  cp flink-job/target/classpath.txt "$SNAP/classpath.txt"
+  tr ':' '\n' < cli/target/classpath.txt | grep -v '/mpvss-flink-job-[^/]*\.jar$' | paste -sd: - > "$SNAP/classpath.txt"
   cp flink-job/target/test-classpath.txt "$SNAP/test-classpath.txt"
 fi
-CP=${MPVSS_CP:-"$SNAP/main:$(cat "$SNAP/classpath.txt")"}
+CP=${MPVSS_CP:-"$SNAP/main:$SNAP/job:$(cat "$SNAP/classpath.txt")"}
 # the terminal gets progress lines and errors; everything else goes to $OUT/mpvss.log
 JAVA=(java -Xmx6g -Dlog4j2.configurationFile=log4j2-cli.properties -Dmpvss.log.console.level=error
       -Dmpvss.log.file="$OUT/mpvss.log" -cp "$CP")
@@ -112,7 +114,7 @@ run "${JAVA[@]}" io.mpvss.bench.BenchCommand --frames "$SPLIT" --model "$MODEL" 
 step "JMH microbenchmarks ($JMH_OPTS)"
 Q=$("$PY" -c "import json,sys; m=json.load(open(sys.argv[1])); print(m['queries'], m['query_dim'], len(m['classes']))" "$MODEL/manifest.json")
 read -r NQ QD NC <<< "$Q"
-TCP=${MPVSS_TEST_CP:-"$SNAP/test:$SNAP/main:$(cat "$SNAP/test-classpath.txt")"}
+TCP=${MPVSS_TEST_CP:-"$SNAP/test:$SNAP/job:$(cat "$SNAP/test-classpath.txt")"}
 # shellcheck disable=SC2086
 run java -cp "$TCP" org.openjdk.jmh.Main $JMH_OPTS -p size="${H}x${W}" -p queries="$NQ" -p queryDim="$QD" \
     -p classes="$NC" -rf json -rff "$OUT/jmh.json" 'io\.mpvss\.jmh\..*'
@@ -126,7 +128,7 @@ step "machine"
   echo "load average (1, 5, 15 min) at the start: $LOAD_START, at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "run: $(date -u -d @"$START" '+%Y-%m-%d %H:%M') to $(date -u '+%H:%M') UTC"
   java -version 2>&1 | head -3
-  echo "ONNX Runtime: $(sed -n 's#.*onnxruntime[^/]*/\([0-9.]*\)/.*#\1#p' <<< "$(tr ':' '\n' < flink-job/target/classpath.txt | grep onnxruntime | head -1)") (CPU execution provider)"
+  echo "ONNX Runtime: $(sed -n 's#.*onnxruntime[^/]*/\([0-9.]*\)/.*#\1#p' <<< "$(tr ':' '\n' < cli/target/classpath.txt | grep onnxruntime | head -1)") (CPU execution provider)"
   echo "model: $MODEL ($(sed -n 's/.*"name": *"\([^"]*\)".*/\1/p' "$MODEL/manifest.json" | head -1), input ${W}x${H} WxH)"
 } > "$OUT/machine.txt"
 cat "$OUT/machine.txt"

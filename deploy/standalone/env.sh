@@ -22,21 +22,21 @@ command -v "$JAVA" >/dev/null 2>&1 || die "java not found (install a JDK 17+ or 
 
 # Flink's distribution (flink-dist) is not on Maven Central, so the cluster runs on the project's own Maven
 # classpath: flink-runtime, flink-clients, the RocksDB state backend, ONNX Runtime, the Kafka connector,
-# log4j (target/classpath.txt, written by `mvn package`). The job classes are NOT on it: they come with the
+# log4j (cli/target/classpath.txt, written by `mvn package`). The job classes are NOT on it: they come with the
 # submitted job jar, as on a real cluster.
-CP_FILE="$REPO_ROOT/flink-job/target/classpath.txt"
+CP_FILE="$REPO_ROOT/cli/target/classpath.txt"
 JOB_JAR="$(ls "$REPO_ROOT"/flink-job/target/mpvss-flink-job-*-job.jar 2>/dev/null | head -n1 || true)"
 if [[ ! -f "$CP_FILE" || -z "$JOB_JAR" ]]; then
   command -v mvn >/dev/null 2>&1 || die "no build found and mvn is missing: build with 'mvn -DskipTests install'"
-  echo "building (mvn install of flink-job) ..." >&2
-  (cd "$REPO_ROOT" && mvn -B -q -Dmaven.test.skip=true -pl flink-job -am install) >&2
+  echo "building (mvn install of flink-job and cli) ..." >&2
+  (cd "$REPO_ROOT" && mvn -B -q -Dmaven.test.skip=true -pl cli -am install) >&2
   JOB_JAR="$(ls "$REPO_ROOT"/flink-job/target/mpvss-flink-job-*-job.jar | head -n1)"
 fi
 # Like a Flink distribution's lib/: Flink, its state backends, ONNX Runtime (provided by the cluster, as in the
 # container image) and logging; but not what the job jar brings itself (the Kafka connector and kafka-clients,
 # Jackson) nor the demo's in-process broker and test kit. Two copies of kafka-clients (one here, one in the job
 # jar) would break class loading: "loader constraint violation ... OffsetResetStrategy".
-FLINK_CP="$(tr ':' '\n' <"$CP_FILE" | grep -vE '/(org/apache/kafka|com/fasterxml/jackson|org/junit|org/apiguardian|org/opentest4j)/|/flink-connector-kafka-' | paste -sd: -)"
+FLINK_CP="$(tr ':' '\n' <"$CP_FILE" | grep -vE '/(org/apache/kafka|com/fasterxml/jackson|org/junit|org/apiguardian|org/opentest4j)/|/flink-connector-kafka-|/mpvss-flink-job-' | paste -sd: -)"
 
 # What Flink 2 on Java 17 needs (the same list as Flink's env.java.opts.all default).
 JVM_OPENS=(
