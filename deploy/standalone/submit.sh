@@ -10,7 +10,7 @@ args=("$@")
 if [[ " ${args[*]-} " != *" --model.dir "* ]]; then
   args+=(--model.dir "$REPO_ROOT/model-ops/bundle")
 fi
-[[ " ${args[*]} " == *" --kafka.bootstrap-servers "* ]] || echo "note: no --kafka.bootstrap-servers: the job uses localhost:9092" >&2
+[[ " ${args[*]} " == *" --kafka.bootstrap-servers "* ]] || { echo "submit.sh: --kafka.bootstrap-servers HOST:PORT is required" >&2; exit 2; }
 url="$(rest_url)"
 curl -fs "$url/overview" >/dev/null 2>&1 || die "no cluster at $url (start it with deploy/standalone/start-cluster.sh)"
 

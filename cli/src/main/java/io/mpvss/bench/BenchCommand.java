@@ -17,7 +17,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.mpvss.kafka.EmbeddedKafka;
 import io.mpvss.model.InferenceOptions;
 import io.mpvss.model.ModelBundle;
-import io.mpvss.operator.MaskPrecision;
+import io.mpvss.state.MaskPrecision;
 
 /**
  * {@code mpvss bench}: throughput and latency of the real pipeline (embedded Kafka broker + Flink MiniCluster +
@@ -240,7 +240,7 @@ public final class BenchCommand {
                 frames.meanBytes() / 1024);
         String device = o.settings.getOrDefault("inference.device", "auto");
         int threads = Integer.parseInt(o.settings.getOrDefault("inference.threads", "0"));
-        InferenceOptions inf = new InferenceOptions(InferenceOptions.Device.parse(device), threads, 0);
+        InferenceOptions inf = new InferenceOptions(InferenceOptions.Device.valueOf(device.trim().toUpperCase(Locale.ROOT)), threads, 0);
         int batch = o.batch > 0 ? o.batch : OPERATOR_BATCH;
 
         List<ModelOnlyBench.Result> modelOnly = new ArrayList<>();

@@ -1,5 +1,8 @@
 package io.mpvss.bench;
 
+import io.mpvss.state.KeyFrameStateSerializer;
+import io.mpvss.state.StreamCursorSerializer;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -9,11 +9,11 @@ import io.mpvss.format.FrameDecoder;
 import io.mpvss.model.ModelBundle;
 import io.mpvss.model.ModelManifest;
 import io.mpvss.model.SegmentorOutput;
-import io.mpvss.operator.KeyFrameState;
-import io.mpvss.operator.KeyFrameStateSerializer;
-import io.mpvss.operator.MaskPrecision;
-import io.mpvss.operator.StreamCursor;
-import io.mpvss.operator.StreamCursorSerializer;
+import io.mpvss.state.KeyFrameState;
+import io.mpvss.state.KeyFrameStateSerializer;
+import io.mpvss.state.MaskPrecision;
+import io.mpvss.state.StreamCursor;
+import io.mpvss.state.StreamCursorSerializer;
 
 /**
  * Bytes of keyed state per stream, measured with the operator's own serializers on real state: a real frame through

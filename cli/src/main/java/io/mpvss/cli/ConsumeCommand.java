@@ -70,7 +70,7 @@ final class ConsumeCommand {
         if (framesDir != null && !Files.isDirectory(framesDir)) {
             throw new UsageException("no such frames folder: " + framesDir);
         }
-        Path modelDir = RepoPaths.resolve(modelDirArg, "model-ops/bundle");
+        Path modelDir = RepoPaths.resolve(modelDirArg, RepoPaths.BUNDLED_MODEL);
         if (modelDirArg != null && !Files.isRegularFile(modelDir.resolve("manifest.json"))) {
             throw new UsageException("no manifest.json in --model-dir " + modelDir);
         }

@@ -20,7 +20,8 @@ import java.util.stream.Stream;
 
 import io.mpvss.format.MaskDocument;
 import io.mpvss.format.WireFormat;
-import io.mpvss.job.JobOptions;
+import io.mpvss.config.JobOptions;
+import io.mpvss.config.StartingOffsets;
 import io.mpvss.job.MpvssJob;
 import io.mpvss.kafka.EmbeddedKafka;
 import io.mpvss.metrics.LabelClips;
@@ -83,7 +84,7 @@ final class DemoCommand {
         }
         long t0 = System.nanoTime();
         Path outDir = args.getPath("out", Path.of("out")).toAbsolutePath().normalize();
-        Path modelDir = RepoPaths.resolve(args.get("model-dir", null), "model-ops/bundle");
+        Path modelDir = RepoPaths.resolve(args.get("model-dir", null), RepoPaths.BUNDLED_MODEL);
         Path clipsDir = RepoPaths.resolve(args.get("clips", null), "model-ops/demo-clips");
         double fps = args.getDouble("fps", 10);
         if (!(fps > 0 && fps <= 1000)) {
@@ -146,11 +147,11 @@ final class DemoCommand {
         conf.setString("restart-strategy.fixed-delay.delay", "1s");
         conf.set(JobOptions.MODEL_DIR, modelDir.toString());
         conf.set(JobOptions.SOURCE_BOUNDED, replay);
-        conf.set(JobOptions.STARTING_OFFSETS, "earliest");
+        conf.set(JobOptions.STARTING_OFFSETS, StartingOffsets.EARLIEST);
         conf.set(JobOptions.GROUP_ID, "mpvss-demo");
         conf.set(JobOptions.TRANSACTIONAL_ID_PREFIX, "mpvss-demo");
         jobSettings.forEach(conf::setString);
-        String guarantee = conf.get(JobOptions.DELIVERY_GUARANTEE);
+        String guarantee = conf.get(JobOptions.DELIVERY_GUARANTEE).toString();
         String checkpointEvery = conf.getString("execution.checkpointing.interval", "1s");
 
         out.printf(Locale.ROOT, "MPVSS demo: model %s (%dx%d input, %d classes, key frame every %d), %d streams x "

@@ -6,6 +6,9 @@ import java.nio.file.Path;
 /** Locates the repository (for the demo's bundled model and clips): -Dmpvss.home, else up from the working dir. */
 final class RepoPaths {
 
+    /** The bundled model (demo and tests), relative to the repository root: the tools' default model. */
+    static final String BUNDLED_MODEL = "model-ops/bundle";
+
     private RepoPaths() {
     }
 

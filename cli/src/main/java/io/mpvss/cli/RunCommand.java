@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Properties;
 
-import io.mpvss.job.JobOptions;
+import io.mpvss.config.JobOptions;
 import io.mpvss.job.MpvssJob;
 
 import org.apache.flink.configuration.ConfigOption;
@@ -50,6 +50,9 @@ final class RunCommand {
 
     /** An option's default as one writes it on the command line (durations as 2 s, 30 min). */
     static String defaultText(ConfigOption<?> o) {
+        if (!o.hasDefaultValue()) {
+            return "(required)";
+        }
         Object d = o.defaultValue();
         return d instanceof java.time.Duration du ? org.apache.flink.util.TimeUtils.formatWithHighestUnit(du)
                 : String.valueOf(d);
@@ -65,7 +68,7 @@ final class RunCommand {
             }
         }
         if (!args.asMap().containsKey(JobOptions.MODEL_DIR.key())) {
-            Path def = RepoPaths.resolve(null, JobOptions.MODEL_DIR.defaultValue());
+            Path def = RepoPaths.resolve(null, RepoPaths.BUNDLED_MODEL);
             args.putIfAbsent(JobOptions.MODEL_DIR.key(), def.toString());
         }
         if (!args.asMap().containsKey("execution.checkpointing.dir") && !args.asMap().containsKey("state.checkpoints.dir")
@@ -92,9 +95,13 @@ final class RunCommand {
         if (!Files.isRegularFile(model.resolve("manifest.json"))) {
             throw new UsageException("no model bundle at " + model + " (manifest.json missing); pass --model.dir DIR");
         }
-        out.println("running the MPVSS job in a local Flink MiniCluster against Kafka at "
-                + args.asMap().getOrDefault(JobOptions.BOOTSTRAP_SERVERS.key(),
-                JobOptions.BOOTSTRAP_SERVERS.defaultValue()) + " (Ctrl-C to stop)");
+        String servers = args.asMap().get(JobOptions.BOOTSTRAP_SERVERS.key());
+        if (servers == null) {
+            throw new UsageException("--" + JobOptions.BOOTSTRAP_SERVERS.key() + " is required (the Kafka brokers, "
+                    + "host:port,...; ./mpvss kafka starts a local one)");
+        }
+        out.println("running the MPVSS job in a local Flink MiniCluster against Kafka at " + servers
+                + " (Ctrl-C to stop)");
         MpvssJob.main(argv);
         return 0;
     }

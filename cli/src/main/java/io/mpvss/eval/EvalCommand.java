@@ -31,7 +31,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.mpvss.format.FrameRecord;
 import io.mpvss.format.LabelMapPng;
 import io.mpvss.format.MaskDocument;
-import io.mpvss.job.JobOptions;
+import io.mpvss.config.JobOptions;
 import io.mpvss.job.MpvssJob;
 import io.mpvss.metrics.ConfusionMatrix;
 import io.mpvss.metrics.LabelClips;

@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-import io.mpvss.job.JobOptions;
+import io.mpvss.config.JobOptions;
 
 import org.apache.flink.configuration.ConfigOption;
 import org.junit.jupiter.api.Test;
@@ -24,7 +24,8 @@ class ReadmeOptionsTest {
         String text = Files.readString(readme);
         List<String> missing = new ArrayList<>();
         for (ConfigOption<?> o : JobOptions.all()) {
-            String row = "| `" + o.key() + "` | `" + RunCommand.defaultText(o) + "` |";
+            String row = "| `" + o.key() + "` | " + (o.hasDefaultValue() ? "`" + RunCommand.defaultText(o) + "`"
+                    : "required") + " |";
             if (!text.contains(row)) {
                 missing.add(row);
             }

@@ -1,15 +1,14 @@
 package io.mpvss.job;
 
+import io.mpvss.config.JobOptions;
 import io.mpvss.format.FrameRecord;
 import io.mpvss.format.MaskDocument;
 import io.mpvss.model.InferenceOptions;
 import io.mpvss.model.ModelBundle;
 import io.mpvss.model.ModelManifest;
 import io.mpvss.operator.FrameValidator;
-import io.mpvss.operator.MaskPrecision;
 import io.mpvss.operator.MaskPropagation;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -27,7 +26,6 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.ParameterTool;
-import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -91,20 +89,20 @@ public final class MpvssJob {
 
     /** KafkaSource(frames) -> {@link #build} -> KafkaSink(masks) + KafkaSink(frames-dlq). The caller executes. */
     public static void buildKafkaPipeline(StreamExecutionEnvironment env, Configuration conf) {
-        DeliveryGuarantee guarantee = deliveryGuarantee(conf.get(JobOptions.DELIVERY_GUARANTEE));
+        DeliveryGuarantee guarantee = conf.get(JobOptions.DELIVERY_GUARANTEE);
         if (guarantee == DeliveryGuarantee.EXACTLY_ONCE && !env.getCheckpointConfig().isCheckpointingEnabled()) {
             // Transactions commit on checkpoints: without them not one mask would ever become visible.
             throw new IllegalArgumentException("delivery.guarantee=exactly-once needs checkpointing: set "
                     + "execution.checkpointing.interval (e.g. 1s), or use delivery.guarantee=at-least-once");
         }
         Properties props = JobOptions.kafkaProperties(conf);
-        String servers = conf.get(JobOptions.BOOTSTRAP_SERVERS);
+        String servers = JobOptions.required(conf, JobOptions.BOOTSTRAP_SERVERS);
 
         KafkaSourceBuilder<FrameRecord> sb = KafkaSource.<FrameRecord>builder()
                 .setBootstrapServers(servers)
                 .setTopics(conf.get(JobOptions.TOPIC_FRAMES))
                 .setGroupId(conf.get(JobOptions.GROUP_ID))
-                .setStartingOffsets(startingOffsets(conf.get(JobOptions.STARTING_OFFSETS)))
+                .setStartingOffsets(conf.get(JobOptions.STARTING_OFFSETS).initializer())
                 .setDeserializer(new KafkaCodecs.FrameRecordDeserializer())
                 .setProperties(props);
         if (conf.get(JobOptions.SOURCE_BOUNDED)) {
@@ -174,37 +172,20 @@ public final class MpvssJob {
 
     /** The operator settings from the job options. */
     public static MaskPropagation.Settings settings(ReadableConfig conf) {
-        return MaskPropagation.Settings.builder(conf.get(JobOptions.MODEL_DIR))
-                .inference(new InferenceOptions(InferenceOptions.Device.parse(conf.get(JobOptions.INFERENCE_DEVICE)),
-                        conf.get(JobOptions.INFERENCE_THREADS), 0))
+        return MaskPropagation.Settings.builder(JobOptions.required(conf, JobOptions.MODEL_DIR))
+                .inference(new InferenceOptions(conf.get(JobOptions.INFERENCE_DEVICE),
+                        conf.get(JobOptions.INFERENCE_THREADS), conf.get(JobOptions.INFERENCE_CUDA_DEVICE)))
                 .keyInterval(nonNegative(JobOptions.KEY_INTERVAL.key(), conf.get(JobOptions.KEY_INTERVAL)))
                 .maxSeqGap(nonNegative(JobOptions.KEY_MAX_SEQ_GAP.key(), conf.get(JobOptions.KEY_MAX_SEQ_GAP)))
                 .maxTimeGap(conf.get(JobOptions.KEY_MAX_TIME_GAP))
-                .maskPrecision(MaskPrecision.parse(conf.get(JobOptions.STATE_MASK_PRECISION)))
+                .maskPrecision(conf.get(JobOptions.STATE_MASK_PRECISION))
                 .stateTtl(conf.get(JobOptions.STATE_TTL))
                 .maxFrameBytes(conf.get(JobOptions.FRAMES_MAX_BYTES))
                 .maxFramePixels(conf.get(JobOptions.FRAMES_MAX_PIXELS))
                 .build();
     }
 
-    static OffsetsInitializer startingOffsets(String s) {
-        return switch (s.trim().toLowerCase(Locale.ROOT)) {
-            case "committed-or-earliest" -> OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
-            case "earliest" -> OffsetsInitializer.earliest();
-            case "latest" -> OffsetsInitializer.latest();
-            default -> throw new IllegalArgumentException(JobOptions.STARTING_OFFSETS.key()
-                    + " must be committed-or-earliest|earliest|latest, found '" + s + "'");
-        };
-    }
 
-    static DeliveryGuarantee deliveryGuarantee(String s) {
-        return switch (s.trim().toLowerCase(Locale.ROOT)) {
-            case "exactly-once" -> DeliveryGuarantee.EXACTLY_ONCE;
-            case "at-least-once" -> DeliveryGuarantee.AT_LEAST_ONCE;
-            default -> throw new IllegalArgumentException(JobOptions.DELIVERY_GUARANTEE.key()
-                    + " must be exactly-once|at-least-once, found '" + s + "'");
-        };
-    }
 
     private static <T extends Number> T nonNegative(String key, T v) {
         if (v.longValue() < 0) {

@@ -15,12 +15,10 @@ public final class InferenceOptions implements Serializable {
         /** CUDA or fail. */
         CUDA;
 
-        public static Device parse(String s) {
-            try {
-                return valueOf(s.trim().toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("inference.device must be auto|cpu|cuda, found '" + s + "'");
-            }
+        /** The value as written in configuration ({@code inference.device}); Flink parses the option by it. */
+        @Override
+        public String toString() {
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 

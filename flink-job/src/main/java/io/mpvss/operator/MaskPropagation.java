@@ -1,5 +1,13 @@
 package io.mpvss.operator;
 
+import io.mpvss.state.KeyFrameState;
+import io.mpvss.state.MaskPrecision;
+import io.mpvss.state.KeyFrameStateSerializer;
+import io.mpvss.state.StreamCursorSerializer;
+import io.mpvss.state.StreamCursor;
+import io.mpvss.engine.KeyFramePolicy;
+
+import io.mpvss.config.JobOptions;
 import io.mpvss.format.FrameDecoder;
 import io.mpvss.format.FrameRecord;
 import io.mpvss.format.InvalidFrameException;
@@ -245,17 +253,18 @@ public class MaskPropagation extends KeyedProcessFunction<String, FrameRecord, M
             return maskPrecision;
         }
 
-        /** Builder; defaults equal the JobOptions defaults. */
+        /** Builder; its defaults are {@link JobOptions}' defaults (read from the options, not repeated). */
         public static final class Builder {
             private final String modelDir;
-            private InferenceOptions inference = InferenceOptions.defaults();
-            private int keyInterval = 0;
-            private long maxSeqGap = 3;
-            private Duration maxTimeGap = Duration.ofSeconds(2);
-            private MaskPrecision maskPrecision = MaskPrecision.FP16;
-            private Duration stateTtl = Duration.ofMinutes(30);
-            private int maxFrameBytes = 16 << 20;
-            private long maxFramePixels = 7680L * 4320L;
+            private InferenceOptions inference = new InferenceOptions(JobOptions.INFERENCE_DEVICE.defaultValue(),
+                    JobOptions.INFERENCE_THREADS.defaultValue(), JobOptions.INFERENCE_CUDA_DEVICE.defaultValue());
+            private int keyInterval = JobOptions.KEY_INTERVAL.defaultValue();
+            private long maxSeqGap = JobOptions.KEY_MAX_SEQ_GAP.defaultValue();
+            private Duration maxTimeGap = JobOptions.KEY_MAX_TIME_GAP.defaultValue();
+            private MaskPrecision maskPrecision = JobOptions.STATE_MASK_PRECISION.defaultValue();
+            private Duration stateTtl = JobOptions.STATE_TTL.defaultValue();
+            private int maxFrameBytes = JobOptions.FRAMES_MAX_BYTES.defaultValue();
+            private long maxFramePixels = JobOptions.FRAMES_MAX_PIXELS.defaultValue();
 
             private Builder(String modelDir) {
                 this.modelDir = modelDir;

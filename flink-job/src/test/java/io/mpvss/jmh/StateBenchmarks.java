@@ -18,9 +18,9 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 import io.mpvss.model.SegmentorOutput;
-import io.mpvss.operator.KeyFrameState;
-import io.mpvss.operator.KeyFrameStateSerializer;
-import io.mpvss.operator.MaskPrecision;
+import io.mpvss.state.KeyFrameState;
+import io.mpvss.state.KeyFrameStateSerializer;
+import io.mpvss.state.MaskPrecision;
 
 /**
  * The operator's key-frame state through its own serializer ({@link KeyFrameStateSerializer}): what RocksDB pays on
@@ -63,7 +63,7 @@ public class StateBenchmarks {
                 JmhInputs.floats(queries * (classes + 1), 2), JmhInputs.floats(queries * (h / 4) * (w / 4), 3),
                 JmhInputs.labels(h, w, 4));
         state = KeyFrameState.of("jmh@1", 10, 1_700_000_000_000L, w, h, JmhInputs.rgb(h, w, 5), so,
-                MaskPrecision.parse(precision));
+                MaskPrecision.valueOf(precision.toUpperCase(java.util.Locale.ROOT)));
         out = new DataOutputSerializer(KeyFrameStateSerializer.serializedSize(state) + 64);
         KeyFrameStateSerializer.INSTANCE.serialize(state, out);
         bytes = out.getCopyOfBuffer();
@@ -94,6 +94,6 @@ public class StateBenchmarks {
     public KeyFrameState compact() {
         return KeyFrameState.of("jmh@1", 10, 1_700_000_000_000L, 0, 0, state.image(),
                 new SegmentorOutput(state.queries(), state.classLogits(), state.maskLogits(), null),
-                MaskPrecision.parse(precision));
+                MaskPrecision.valueOf(precision.toUpperCase(java.util.Locale.ROOT)));
     }
 }

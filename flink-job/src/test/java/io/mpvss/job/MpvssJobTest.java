@@ -1,6 +1,15 @@
 package io.mpvss.job;
 
+import io.mpvss.config.JobOptions;
+import io.mpvss.config.StartingOffsets;
+import io.mpvss.model.InferenceOptions;
+import io.mpvss.state.MaskPrecision;
+import java.util.List;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -32,7 +41,7 @@ class MpvssJobTest {
         Configuration c = MpvssJob.parseArgs(new String[] {"--kafka.bootstrap-servers", "b1:9093,b2:9093",
                 "--key.interval", "3", "--key.max-time-gap", "500 ms", "--kafka.properties.security.protocol", "SASL_SSL",
                 "--kafka.properties.sasl.mechanism", "SCRAM-SHA-512", "--parallelism.default", "4",
-                "--state.mask-precision", "fp32"});
+                "--state.mask-precision", "fp32", "--model.dir", "m"});
         assertEquals("b1:9093,b2:9093", c.get(JobOptions.BOOTSTRAP_SERVERS));
         assertEquals(3, c.get(JobOptions.KEY_INTERVAL));
         assertEquals(Duration.ofMillis(500), c.get(JobOptions.KEY_MAX_TIME_GAP));
@@ -54,25 +63,59 @@ class MpvssJobTest {
                 () -> MpvssJob.settings(MpvssJob.parseArgs(new String[] {"--state.mask-precision", "int4"})));
         assertThrows(IllegalArgumentException.class,
                 () -> MpvssJob.settings(MpvssJob.parseArgs(new String[] {"--key.interval", "-1"})));
-        assertThrows(IllegalArgumentException.class, () -> MpvssJob.startingOffsets("newest"));
-        assertThrows(IllegalArgumentException.class, () -> MpvssJob.deliveryGuarantee("exactly-twice"));
-        assertEquals(19, JobOptions.all().size());
-        JobOptions.all().forEach(o -> assertTrue(o.hasDefaultValue() && o.description() != null, o.key()));
+        assertThrows(IllegalArgumentException.class, () -> MpvssJob.parseArgs(
+                new String[] {"--kafka.starting-offsets", "newest"}).get(JobOptions.STARTING_OFFSETS));
+        assertThrows(IllegalArgumentException.class, () -> MpvssJob.parseArgs(
+                new String[] {"--delivery.guarantee", "exactly-twice"}).get(JobOptions.DELIVERY_GUARANTEE));
+        // every option is documented; only what has no sensible cluster default is required
+        JobOptions.all().forEach(o -> assertFalse(o.description().toString().isBlank(), o.key()));
+        assertEquals(List.of(JobOptions.BOOTSTRAP_SERVERS.key(), JobOptions.MODEL_DIR.key()),
+                JobOptions.all().stream().filter(o -> !o.hasDefaultValue()).map(ConfigOption::key).toList());
+    }
+
+    @Test
+    void choiceOptionsTakeTheirDocumentedSpellings() {
+        Configuration c = MpvssJob.parseArgs(new String[] {"--delivery.guarantee", "at-least-once",
+                "--kafka.starting-offsets", "committed-or-earliest", "--state.mask-precision", "FP32",
+                "--inference.device", "cuda", "--inference.cuda-device", "2"});
+        assertEquals(DeliveryGuarantee.AT_LEAST_ONCE, c.get(JobOptions.DELIVERY_GUARANTEE));
+        assertEquals(StartingOffsets.COMMITTED_OR_EARLIEST, c.get(JobOptions.STARTING_OFFSETS));
+        assertEquals(MaskPrecision.FP32, c.get(JobOptions.STATE_MASK_PRECISION));
+        assertEquals(InferenceOptions.Device.CUDA, c.get(JobOptions.INFERENCE_DEVICE));
+        assertEquals(2, MpvssJob.settings(MpvssJob.parseArgs(new String[] {"--model.dir", "m",
+                "--inference.cuda-device", "2"})).inference().cudaDeviceId());
+        // the defaults print as a user writes them (README table, --help)
+        assertEquals("exactly-once", JobOptions.DELIVERY_GUARANTEE.defaultValue().toString());
+        assertEquals("fp16", JobOptions.STATE_MASK_PRECISION.defaultValue().toString());
+    }
+
+    @Test
+    void clusterOptionsWithoutDefaultsAreRequired() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> MpvssJob.settings(new Configuration()));
+        assertTrue(e.getMessage().contains("model.dir is required"), e.getMessage());
+        Configuration c = MpvssJob.parseArgs(new String[] {"--model.dir", TestBundles.dir().toString(),
+                "--delivery.guarantee", "at-least-once"});
+        e = assertThrows(IllegalArgumentException.class,
+                () -> MpvssJob.buildKafkaPipeline(StreamExecutionEnvironment.getExecutionEnvironment(), c));
+        assertTrue(e.getMessage().contains("kafka.bootstrap-servers is required"), e.getMessage());
     }
 
     @Test
     void exactlyOnceWithoutCheckpointsIsRefused() {
         Configuration c = new Configuration();
         c.set(JobOptions.MODEL_DIR, TestBundles.dir().toString());
+        c.set(JobOptions.BOOTSTRAP_SERVERS, "localhost:9092");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> MpvssJob.buildKafkaPipeline(StreamExecutionEnvironment.getExecutionEnvironment(), c));
         assertTrue(e.getMessage().contains("execution.checkpointing.interval"), e.getMessage());
-        c.set(JobOptions.DELIVERY_GUARANTEE, "at-least-once");
+        c.set(JobOptions.DELIVERY_GUARANTEE, DeliveryGuarantee.AT_LEAST_ONCE);
         MpvssJob.buildKafkaPipeline(StreamExecutionEnvironment.getExecutionEnvironment(), c);
         Configuration withCheckpoints = new Configuration();
         withCheckpoints.setString("execution.checkpointing.interval", "1 s");
         MpvssJob.buildKafkaPipeline(StreamExecutionEnvironment.getExecutionEnvironment(withCheckpoints),
-                MpvssJob.parseArgs(new String[] {"--model.dir", TestBundles.dir().toString()}));
+                MpvssJob.parseArgs(new String[] {"--model.dir", TestBundles.dir().toString(),
+                        "--kafka.bootstrap-servers", "localhost:9092"}));
     }
 
     @Test
@@ -99,6 +142,7 @@ class MpvssJobTest {
         env.enableCheckpointing(1000);
         Configuration c = new Configuration();
         c.set(JobOptions.MODEL_DIR, "/nonexistent/bundle");
+        c.set(JobOptions.BOOTSTRAP_SERVERS, "localhost:9092");
         InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> MpvssJob.buildKafkaPipeline(env, c));
         assertTrue(e.getMessage().contains("/nonexistent/bundle"), e.getMessage());
     }
@@ -117,7 +161,7 @@ class MpvssJobTest {
 
         Configuration conf = new Configuration();
         conf.set(JobOptions.MODEL_DIR, TestBundles.dir().toString());
-        conf.set(JobOptions.INFERENCE_DEVICE, "cpu");
+        conf.set(JobOptions.INFERENCE_DEVICE, InferenceOptions.Device.CPU);
         conf.set(JobOptions.KEY_INTERVAL, 3);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);

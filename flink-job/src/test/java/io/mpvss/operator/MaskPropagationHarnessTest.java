@@ -1,5 +1,11 @@
 package io.mpvss.operator;
 
+import io.mpvss.state.MaskPrecision;
+import io.mpvss.state.KeyFrameState;
+import io.mpvss.state.StreamCursor;
+import io.mpvss.state.KeyFrameStateSerializer;
+import io.mpvss.state.StreamCursorSerializer;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -229,8 +235,8 @@ class MaskPropagationHarnessTest {
             assertEquals(m.queries() * m.queryDim(), key.queries().length);
             assertEquals(m.queries() * (m.numClasses() + 1), key.classLogits().length);
             assertEquals(MaskPrecision.FP16, key.maskPrecision());
-            assertEquals(bundle.maskElements(), key.maskFp16.length);
-            assertNull(key.maskFp32);
+            assertEquals(bundle.maskElements(), key.maskLogits().length);
+
             assertEquals(new StreamCursor(2, 1_000_000L + 80, 2), cur);
             // state bytes per stream, as RocksDB and checkpoints hold them
             int size = KeyFrameStateSerializer.serializedSize(key);

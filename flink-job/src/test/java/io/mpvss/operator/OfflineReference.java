@@ -1,5 +1,8 @@
 package io.mpvss.operator;
 
+import io.mpvss.state.KeyFrameState;
+import io.mpvss.state.MaskPrecision;
+
 import io.mpvss.format.FrameDecoder;
 import io.mpvss.format.FrameRecord;
 import io.mpvss.model.ModelBundle;

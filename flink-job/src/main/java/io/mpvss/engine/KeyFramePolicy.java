@@ -1,4 +1,7 @@
-package io.mpvss.operator;
+package io.mpvss.engine;
+
+import io.mpvss.state.KeyFrameState;
+import io.mpvss.state.StreamCursor;
 
 import java.io.Serializable;
 

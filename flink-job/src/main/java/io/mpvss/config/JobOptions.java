@@ -1,6 +1,8 @@
-package io.mpvss.job;
+package io.mpvss.config;
 
 import io.mpvss.format.WireFormat;
+import io.mpvss.model.InferenceOptions;
+import io.mpvss.state.MaskPrecision;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -9,6 +11,7 @@ import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.base.DeliveryGuarantee;
 
 /**
  * Every setting of the job, declared once with its default and description. Set from the command line
@@ -23,9 +26,10 @@ public final class JobOptions {
     /** Prefix of Kafka client properties passed through to every client (source, sinks), e.g. TLS/SASL. */
     public static final String KAFKA_PROPERTIES_PREFIX = "kafka.properties.";
 
+    /** Required: a cluster has no sensible default broker (the tools pass their own). */
     public static final ConfigOption<String> BOOTSTRAP_SERVERS = ConfigOptions.key("kafka.bootstrap-servers")
-            .stringType().defaultValue("localhost:9092")
-            .withDescription("Kafka bootstrap servers (host:port,...).");
+            .stringType().noDefaultValue()
+            .withDescription("Kafka bootstrap servers (host:port,...). Required.");
 
     public static final ConfigOption<String> GROUP_ID = ConfigOptions.key("kafka.group-id")
             .stringType().defaultValue("mpvss")
@@ -43,8 +47,8 @@ public final class JobOptions {
             .stringType().defaultValue(WireFormat.DEFAULT_DLQ_TOPIC)
             .withDescription("Dead-letter topic: the original record plus mpvss.error.* headers.");
 
-    public static final ConfigOption<String> STARTING_OFFSETS = ConfigOptions.key("kafka.starting-offsets")
-            .stringType().defaultValue("committed-or-earliest")
+    public static final ConfigOption<StartingOffsets> STARTING_OFFSETS = ConfigOptions.key("kafka.starting-offsets")
+            .enumType(StartingOffsets.class).defaultValue(StartingOffsets.COMMITTED_OR_EARLIEST)
             .withDescription("Where the source starts without a checkpoint: committed-or-earliest | earliest | latest.");
 
     public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX = ConfigOptions.key("kafka.transactional-id-prefix")
@@ -56,15 +60,19 @@ public final class JobOptions {
             .booleanType().defaultValue(false)
             .withDescription("Stop at the offsets that are the latest when the job starts (demo, tests, replays).");
 
-    public static final ConfigOption<String> DELIVERY_GUARANTEE = ConfigOptions.key("delivery.guarantee")
-            .stringType().defaultValue("exactly-once")
+    /** Flink's own enum (its values print as exactly-once | at-least-once | none). */
+    public static final ConfigOption<DeliveryGuarantee> DELIVERY_GUARANTEE = ConfigOptions.key("delivery.guarantee")
+            .enumType(DeliveryGuarantee.class).defaultValue(DeliveryGuarantee.EXACTLY_ONCE)
             .withDescription("exactly-once (masks visible at checkpoints, read with isolation.level=read_committed) "
-                    + "| at-least-once (lower latency; consumers drop repeats by stream+seq).");
+                    + "| at-least-once (lower latency; consumers drop repeats by stream+seq) | none (no "
+                    + "guarantee: records may be lost on failure).");
 
+    /** Required on a cluster: the path is where the bundle sits on every TaskManager (the tools default it). */
     public static final ConfigOption<String> MODEL_DIR = ConfigOptions.key("model.dir")
-            .stringType().defaultValue("model-ops/bundle")
+            .stringType().noDefaultValue()
             .withDescription("Model bundle directory (manifest.json, segmentor.onnx, propagator.onnx); must be "
-                    + "readable at this path on the client and on every TaskManager.");
+                    + "readable at this path on the client and on every TaskManager. Required (mpvss run and demo "
+                    + "default to the bundled model).");
 
     public static final ConfigOption<Integer> KEY_INTERVAL = ConfigOptions.key("key.interval")
             .intType().defaultValue(0)
@@ -84,14 +92,19 @@ public final class JobOptions {
             .durationType().defaultValue(Duration.ofMinutes(30))
             .withDescription("Drop a stream's state after this long without frames; 0 keeps it forever.");
 
-    public static final ConfigOption<String> STATE_MASK_PRECISION = ConfigOptions.key("state.mask-precision")
-            .stringType().defaultValue("fp16")
+    public static final ConfigOption<MaskPrecision> STATE_MASK_PRECISION = ConfigOptions.key("state.mask-precision")
+            .enumType(MaskPrecision.class).defaultValue(MaskPrecision.FP16)
             .withDescription("Precision of the key frame's mask logits in state: fp16 (half the bytes) | fp32.");
 
-    public static final ConfigOption<String> INFERENCE_DEVICE = ConfigOptions.key("inference.device")
-            .stringType().defaultValue("auto")
+    public static final ConfigOption<InferenceOptions.Device> INFERENCE_DEVICE = ConfigOptions.key("inference.device")
+            .enumType(InferenceOptions.Device.class).defaultValue(InferenceOptions.Device.AUTO)
             .withDescription("auto (CUDA execution provider if it loads, else CPU with one log line) | cpu | cuda "
                     + "(fail without CUDA).");
+
+    public static final ConfigOption<Integer> INFERENCE_CUDA_DEVICE = ConfigOptions.key("inference.cuda-device")
+            .intType().defaultValue(0)
+            .withDescription("CUDA device id the TaskManager's sessions use (with several GPUs per machine, give each "
+                    + "TaskManager its own).");
 
     public static final ConfigOption<Integer> INFERENCE_THREADS = ConfigOptions.key("inference.threads")
             .intType().defaultValue(0)
@@ -111,8 +124,14 @@ public final class JobOptions {
     public static List<ConfigOption<?>> all() {
         return List.of(BOOTSTRAP_SERVERS, GROUP_ID, TOPIC_FRAMES, TOPIC_MASKS, TOPIC_DLQ, STARTING_OFFSETS,
                 TRANSACTIONAL_ID_PREFIX, SOURCE_BOUNDED, DELIVERY_GUARANTEE, MODEL_DIR, KEY_INTERVAL, KEY_MAX_SEQ_GAP,
-                KEY_MAX_TIME_GAP, STATE_TTL, STATE_MASK_PRECISION, INFERENCE_DEVICE, INFERENCE_THREADS,
+                KEY_MAX_TIME_GAP, STATE_TTL, STATE_MASK_PRECISION, INFERENCE_DEVICE, INFERENCE_CUDA_DEVICE, INFERENCE_THREADS,
                 FRAMES_MAX_BYTES, FRAMES_MAX_PIXELS);
+    }
+
+    /** The value of a required option (one without a default), or an error naming the key. */
+    public static <T> T required(ReadableConfig conf, ConfigOption<T> option) {
+        return conf.getOptional(option).orElseThrow(() -> new IllegalArgumentException(
+                option.key() + " is required (--" + option.key() + " ...)"));
     }
 
     /** The {@code kafka.properties.*} entries with the prefix removed. */

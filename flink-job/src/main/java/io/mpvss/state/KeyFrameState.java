@@ -1,4 +1,4 @@
-package io.mpvss.operator;
+package io.mpvss.state;
 
 import io.mpvss.model.SegmentorOutput;
 import java.util.Arrays;

@@ -1,4 +1,4 @@
-package io.mpvss.operator;
+package io.mpvss.state;
 
 /**
  * IEEE 754 binary16 conversion (Java 17 has no {@code Float.floatToFloat16}). Round to nearest, ties to even, like

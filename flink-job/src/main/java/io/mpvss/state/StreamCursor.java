@@ -1,4 +1,4 @@
-package io.mpvss.operator;
+package io.mpvss.state;
 
 /**
  * The small per-stream progress record, written on every frame: the last seq and capture time accepted, and how

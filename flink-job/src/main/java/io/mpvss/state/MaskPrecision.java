@@ -1,4 +1,4 @@
-package io.mpvss.operator;
+package io.mpvss.state;
 
 import java.util.Locale;
 
@@ -16,6 +16,12 @@ public enum MaskPrecision {
         this.tag = tag;
     }
 
+    /** The value as written in configuration ({@code state.mask-precision}); Flink parses the option by it. */
+    @Override
+    public String toString() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
     static MaskPrecision ofTag(byte tag) {
         for (MaskPrecision p : values()) {
             if (p.tag == tag) {
@@ -25,11 +31,4 @@ public enum MaskPrecision {
         throw new IllegalStateException("unknown mask precision tag " + tag);
     }
 
-    public static MaskPrecision parse(String s) {
-        try {
-            return valueOf(s.trim().toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("state.mask-precision must be fp16|fp32, found '" + s + "'");
-        }
-    }
 }

@@ -1,4 +1,6 @@
-package io.mpvss.operator;
+package io.mpvss.state;
+
+import io.mpvss.engine.KeyFramePolicy;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

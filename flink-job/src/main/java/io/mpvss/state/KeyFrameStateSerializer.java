@@ -1,4 +1,4 @@
-package io.mpvss.operator;
+package io.mpvss.state;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
