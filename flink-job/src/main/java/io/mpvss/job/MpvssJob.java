@@ -1,6 +1,7 @@
 package io.mpvss.job;
 
 import io.mpvss.config.JobOptions;
+import io.mpvss.format.Frame;
 import io.mpvss.format.FrameRecord;
 import io.mpvss.format.MaskDocument;
 import io.mpvss.model.InferenceOptions;
@@ -154,9 +155,9 @@ public final class MpvssJob {
         LOG.info("Model bundle {} ({}x{}, N={}, {} classes) checked at {}", m.modelId(), m.width(), m.height(),
                 m.queries(), m.numClasses(), settings.modelDir());
 
-        SingleOutputStreamOperator<FrameRecord> valid = frames
-                .process(new FrameValidator(conf.get(JobOptions.FRAMES_MAX_BYTES)))
-                .returns(FrameRecord.class)
+        SingleOutputStreamOperator<Frame> valid = frames
+                .process(new FrameValidator(settings.maxFrameBytes()))
+                .returns(Frame.class)
                 // Same parallelism as the source, so it chains to it: a rebalance here would reorder a stream.
                 .setParallelism(frames.getParallelism())
                 .name("validate").uid("validate");
@@ -195,12 +196,12 @@ public final class MpvssJob {
     }
 
     /** The key: the stream id. A named class so Flink needs no lambda type extraction. */
-    static final class StreamId implements KeySelector<FrameRecord, String> {
+    static final class StreamId implements KeySelector<Frame, String> {
         private static final long serialVersionUID = 1L;
 
         @Override
-        public String getKey(FrameRecord r) {
-            return r.key;
+        public String getKey(Frame f) {
+            return f.stream();
         }
     }
 }

@@ -1,27 +1,20 @@
 package io.mpvss.operator;
 
-import io.mpvss.state.KeyFrameState;
-import io.mpvss.state.MaskPrecision;
-import io.mpvss.state.KeyFrameStateSerializer;
-import io.mpvss.state.StreamCursorSerializer;
-import io.mpvss.state.StreamCursor;
-import io.mpvss.engine.KeyFramePolicy;
-
 import io.mpvss.config.JobOptions;
-import io.mpvss.format.FrameDecoder;
+import io.mpvss.engine.KeyFramePolicy;
+import io.mpvss.engine.MaskEngine;
+import io.mpvss.format.Frame;
 import io.mpvss.format.FrameRecord;
 import io.mpvss.format.InvalidFrameException;
-import io.mpvss.format.LabelMapPng;
 import io.mpvss.format.MaskDocument;
-import io.mpvss.format.WireFormat;
-import io.mpvss.model.InferenceException;
 import io.mpvss.model.InferenceOptions;
 import io.mpvss.model.InvalidBundleException;
 import io.mpvss.model.ModelBundle;
-import io.mpvss.model.ModelManifest;
-import io.mpvss.model.PropagatorInput;
-import io.mpvss.model.PropagatorOutput;
-import io.mpvss.model.SegmentorOutput;
+import io.mpvss.state.KeyFrameState;
+import io.mpvss.state.KeyFrameStateSerializer;
+import io.mpvss.state.MaskPrecision;
+import io.mpvss.state.StreamCursor;
+import io.mpvss.state.StreamCursorSerializer;
 import java.io.Serializable;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,17 +32,20 @@ import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
 /**
- * The MPVSS operator, keyed by stream id: decodes each frame, then either segments it (key frame: segmentor.onnx,
- * state replaced) or propagates the stream's key frame to it (propagator.onnx, key -> current), and emits one
- * {@link MaskDocument} per frame with the label map at the frame's own resolution.
+ * The MPVSS operator, keyed by stream id: holds each stream's key frame and cursor in keyed state and hands every
+ * frame with its stream's state to the {@link MaskEngine}, which decodes it, segments it (key frame: segmentor.onnx,
+ * state replaced) or propagates the key frame to it (propagator.onnx, key -> current), and builds one
+ * {@link MaskDocument} per frame at the frame's own resolution. This class keeps what is Flink's: state access and
+ * TTL, metrics, the dead-letter side output, the model's lifecycle.
  *
- * <p>Per stream, records arrive in Kafka partition order. Frames are processed in arrival order; a frame whose seq
- * is not above the last accepted seq (a duplicate or a late, stale frame) is not processed again: it goes to the
- * dead-letter output as {@code stale-or-duplicate}. Every other failure (bad headers, undecodable image, inference
- * error) also goes there with its error class, and does not change the stream's state, so good frames are never
- * affected by bad ones. See docs/formats.md for the full rules.
+ * <p>Per stream, records arrive in Kafka partition order and are processed in that order; a frame whose seq is not
+ * above the last accepted seq (a duplicate or a late, stale frame) goes to the dead-letter output as
+ * {@code stale-or-duplicate}. Every other failure (undecodable image, inference error) also goes there with its
+ * error class and leaves the stream's state as it was, so good frames are never affected by bad ones. The frames
+ * reaching this operator passed {@link FrameValidator} (a {@link Frame} has a stream id, seq and capture time).
+ * See docs/formats.md for the full rules.
  */
-public class MaskPropagation extends KeyedProcessFunction<String, FrameRecord, MaskDocument> {
+public class MaskPropagation extends KeyedProcessFunction<String, Frame, MaskDocument> {
     private static final long serialVersionUID = 1L;
 
     /** Dead letters: the original record plus error headers (written to {@code frames-dlq}). */
@@ -62,9 +58,7 @@ public class MaskPropagation extends KeyedProcessFunction<String, FrameRecord, M
     private final Settings settings;
 
     private transient ModelBundle bundle;
-    private transient ModelManifest manifest;
-    private transient KeyFramePolicy policy;
-    private transient String[] classNames;
+    private transient MaskEngine engine;
     private transient ValueState<KeyFrameState> keyState;
     private transient ValueState<StreamCursor> cursorState;
     private transient Counter keyFrames;
@@ -84,10 +78,13 @@ public class MaskPropagation extends KeyedProcessFunction<String, FrameRecord, M
             // letting the restart strategy loop on it.
             throw new SuppressRestartsException(e);
         }
-        manifest = bundle.manifest();
-        classNames = manifest.classNames();
-        int interval = settings.keyInterval > 0 ? settings.keyInterval : manifest.keyInterval();
-        policy = new KeyFramePolicy(interval, settings.maxSeqGap, settings.maxTimeGap.toMillis());
+        engine = MaskEngine.builder(bundle)
+                .keyInterval(settings.keyInterval)
+                .maxSeqGap(settings.maxSeqGap)
+                .maxTimeGapMs(settings.maxTimeGap.toMillis())
+                .maskPrecision(settings.maskPrecision)
+                .maxFramePixels(settings.maxFramePixels)
+                .build();
 
         ValueStateDescriptor<KeyFrameState> kd = new ValueStateDescriptor<>(KEY_STATE, KeyFrameStateSerializer.INSTANCE);
         ValueStateDescriptor<StreamCursor> cd = new ValueStateDescriptor<>(CURSOR_STATE, StreamCursorSerializer.INSTANCE);
@@ -117,98 +114,32 @@ public class MaskPropagation extends KeyedProcessFunction<String, FrameRecord, M
     }
 
     @Override
-    public void processElement(FrameRecord record, Context ctx, Collector<MaskDocument> out) throws Exception {
+    public void processElement(Frame frame, Context ctx, Collector<MaskDocument> out) throws Exception {
         long t0 = System.nanoTime();
+        MaskEngine.Step step;
         try {
-            MaskDocument doc = process(record);
-            doc.setProcessingMs((System.nanoTime() - t0) / 1e6);
-            doc.setEmittedTs(System.currentTimeMillis());
-            out.collect(doc);
+            step = engine.process(frame, keyState.value(), cursorState.value());
         } catch (InvalidFrameException e) {
             deadLetters.inc();
-            ctx.output(DEAD_LETTERS, record.asDeadLetter(e));
+            ctx.output(DEAD_LETTERS, frame.record.asDeadLetter(e));
+            return;
         }
-    }
-
-    private MaskDocument process(FrameRecord record) throws Exception {
-        FrameValidator.check(record, settings.maxFrameBytes);
-        long seq = WireFormat.longHeader(record, WireFormat.HEADER_SEQ);
-        long ts = WireFormat.longHeader(record, WireFormat.HEADER_TS);
-        StreamCursor cursor = cursorState.value();
-        if (cursor != null && seq <= cursor.lastSeq()) {
-            throw new InvalidFrameException(WireFormat.ERR_STALE_OR_DUPLICATE, "seq " + seq + " of stream '"
-                    + record.key + "' is not above the last accepted seq " + cursor.lastSeq());
-        }
-        FrameDecoder.Rgb rgb = FrameDecoder.decode(record, settings.maxFramePixels);
-        byte[] image = FrameDecoder.resizeBilinear(rgb.pixels(), rgb.width(), rgb.height(), manifest.width(),
-                manifest.height());
-
-        KeyFrameState key = keyState.value();
-        KeyFramePolicy.Reason reason = policy.decide(key, cursor, bundle.modelId(), seq, ts, rgb.width(), rgb.height());
-        byte[] semantic;
-        long keySeq;
-        int framesSinceKey;
-        try {
-            if (reason != null) {
-                SegmentorOutput so = bundle.segment(image);
-                key = KeyFrameState.of(bundle.modelId(), seq, ts, rgb.width(), rgb.height(), image, so,
-                        settings.maskPrecision);
-                semantic = so.semantic();
-                keySeq = seq;
-                framesSinceKey = 0;
-            } else {
-                PropagatorOutput po = bundle.propagate(new PropagatorInput(key.image(), image, key.queries(),
-                        key.classLogits(), key.maskLogits()));
-                semantic = po.semantic();
-                keySeq = key.keySeq();
-                framesSinceKey = cursor.framesSinceKey() + 1;
-            }
-        } catch (InferenceException | IllegalArgumentException e) {
-            // IllegalArgumentException: tensors that do not fit the graphs (e.g. a state written by a bundle with
-            // the same name@version but other sizes); the frame is reported, the job goes on.
-            throw new InvalidFrameException(WireFormat.ERR_INFERENCE_FAILED, String.valueOf(e.getMessage()), e);
-        }
-        if (reason != null) {
-            keyState.update(key);
+        if (step.newKeyFrame() != null) {
+            keyState.update(step.newKeyFrame());
             keyFrames.inc();
         } else {
             propagatedFrames.inc();
         }
-        cursorState.update(new StreamCursor(seq, ts, framesSinceKey));
-
-        byte[] labels = FrameDecoder.resizeNearest(semantic, manifest.width(), manifest.height(), rgb.width(),
-                rgb.height());
-        MaskDocument doc = new MaskDocument();
-        doc.setStream(record.key);
-        doc.setSeq(seq);
-        doc.setCaptureTs(ts);
-        doc.setKeyFrame(reason != null);
-        doc.setKeySeq(keySeq);
-        doc.setKeyReason(reason == null ? null : reason.code());
-        doc.setModel(bundle.modelId());
-        doc.setWidth(rgb.width());
-        doc.setHeight(rgb.height());
-        doc.setLabelMapPng(LabelMapPng.encode(labels, rgb.width(), rgb.height()));
-        doc.setClassNames(classNames);
-        doc.setClassCounts(classCounts(labels, classNames.length));
-        return doc;
-    }
-
-    /** Pixels per class id 0..k-1; other values (255 = no prediction) are not counted. */
-    public static long[] classCounts(byte[] labels, int k) {
-        long[] counts = new long[k];
-        for (byte b : labels) {
-            int c = b & 0xff;
-            if (c < k) {
-                counts[c]++;
-            }
-        }
-        return counts;
+        cursorState.update(step.cursor());
+        MaskDocument doc = step.document();
+        doc.setProcessingMs((System.nanoTime() - t0) / 1e6);
+        doc.setEmittedTs(System.currentTimeMillis());
+        out.collect(doc);
     }
 
     @VisibleForTesting
     KeyFramePolicy policy() {
-        return policy;
+        return engine.policy();
     }
 
     /** The operator's settings (built from JobOptions by the job, or directly by tests). */
@@ -251,6 +182,11 @@ public class MaskPropagation extends KeyedProcessFunction<String, FrameRecord, M
 
         public MaskPrecision maskPrecision() {
             return maskPrecision;
+        }
+
+        /** The validator's size limit ({@code frames.max-bytes}). */
+        public int maxFrameBytes() {
+            return maxFrameBytes;
         }
 
         /** Builder; its defaults are {@link JobOptions}' defaults (read from the options, not repeated). */

@@ -15,7 +15,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.mpvss.format.Frame;
 import io.mpvss.format.FrameRecord;
+import io.mpvss.format.InvalidFrameException;
 import io.mpvss.format.LabelMapPng;
 import io.mpvss.format.MaskDocument;
 import io.mpvss.format.TestFrames;
@@ -66,10 +68,22 @@ class MaskPropagationHarnessTest {
                 .stateTtl(Duration.ZERO);
     }
 
-    static KeyedOneInputStreamOperatorTestHarness<String, FrameRecord, MaskDocument> harness(
-            MaskPropagation.Settings s) throws Exception {
-        return new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new MaskPropagation(s)),
-                r -> r.key, Types.STRING);
+    /**
+     * The operator under test behind the validator's rule ({@link Frame#parse}, as FrameValidator applies it in the
+     * job), so records go in as they come from Kafka; dead letters of both steps are kept in arrival order.
+     */
+    static final class Harness extends KeyedOneInputStreamOperatorTestHarness<String, Frame, MaskDocument> {
+        final int maxFrameBytes;
+        final List<FrameRecord> dead = new ArrayList<>();
+
+        Harness(MaskPropagation.Settings s) throws Exception {
+            super(new KeyedProcessOperator<>(new MaskPropagation(s)), Frame::stream, Types.STRING);
+            this.maxFrameBytes = s.maxFrameBytes();
+        }
+    }
+
+    static Harness harness(MaskPropagation.Settings s) throws Exception {
+        return new Harness(s);
     }
 
     static FrameRecord frame(String stream, long seq) {
@@ -80,19 +94,32 @@ class MaskPropagationHarnessTest {
         return FrameRecord.of(stream, seq, ts, TestFrames.jpeg(w, h, stream.hashCode() & 7, seq));
     }
 
-    static List<MaskDocument> run(KeyedOneInputStreamOperatorTestHarness<String, FrameRecord, MaskDocument> h,
-            List<FrameRecord> in) throws Exception {
+    static List<MaskDocument> run(Harness h, List<FrameRecord> in) throws Exception {
         int before = h.extractOutputValues().size();
         for (FrameRecord r : in) {
-            h.processElement(r, r.timestamp);
+            Frame f;
+            try {
+                f = Frame.parse(r, h.maxFrameBytes);
+            } catch (InvalidFrameException e) {
+                h.dead.add(r.asDeadLetter(e));
+                continue;
+            }
+            int deadBefore = sideOutput(h).size();
+            h.processElement(f, r.timestamp);
+            List<FrameRecord> side = sideOutput(h);
+            h.dead.addAll(side.subList(deadBefore, side.size()));
         }
         List<MaskDocument> all = h.extractOutputValues();
         return new ArrayList<>(all.subList(before, all.size()));
     }
 
-    static List<FrameRecord> deadLetters(KeyedOneInputStreamOperatorTestHarness<String, FrameRecord, MaskDocument> h) {
+    private static List<FrameRecord> sideOutput(Harness h) {
         var q = h.getSideOutput(MaskPropagation.DEAD_LETTERS);
         return q == null ? List.of() : q.stream().map(StreamRecord::getValue).collect(Collectors.toList());
+    }
+
+    static List<FrameRecord> deadLetters(Harness h) {
+        return h.dead;
     }
 
     /**
