@@ -265,6 +265,13 @@ def read_folder_clip(clip_dir: str) -> ClipRef:
     return ClipRef(os.path.basename(os.path.normpath(clip_dir)), [os.path.join(fdir, f) for f in frames], labels)
 
 
+def _validated(classes, where: str) -> List[Dict]:
+    try:
+        return classdefs.validate_classes(classes, where)
+    except ValueError as e:
+        raise DatasetError(str(e)) from None
+
+
 def load_folder_classes(root: str) -> List[Dict]:
     for name in ("classes.json", "split.json", "clips.json"):
         p = os.path.join(root, name)
@@ -275,9 +282,9 @@ def load_folder_classes(root: str) -> List[Dict]:
             except ValueError as e:
                 raise DatasetError(f"{p}: not valid JSON ({e})") from None
             if name == "classes.json" and isinstance(doc, list):
-                return classdefs.validate_classes(doc, p)
+                return _validated(doc, p)
             if isinstance(doc, dict) and "classes" in doc:
-                return classdefs.validate_classes(doc["classes"], f"{p} (key 'classes')")
+                return _validated(doc["classes"], f"{p} (key 'classes')")
             if name == "classes.json":
                 raise DatasetError(f"{p}: expected a list of classes or an object with a 'classes' list")
     raise DatasetError(f"{root}: no classes.json (a list of {{\"id\", \"name\", \"color\"}}, ids 0..K-1)")
