@@ -380,3 +380,20 @@ def test_train_resume_finetune_with_other_classes_evaluate_and_export(tmp_path, 
     with pytest.raises(SystemExit):
         _script("export").main()
     assert "3 classes but the class list (--dataset cityscapes) has 19" in capsys.readouterr().err
+
+
+def test_convert_cityscapes_to_the_folder_layout_round_trips(tmp_path):
+    conv = _script("convert_dataset")
+    cs = datasets.open_dataset("cityscapes", write_cityscapes(str(tmp_path / "cs")), "train", SIZE)
+    out = str(tmp_path / "folder")
+    conv.main(["--dataset", "cityscapes", "--data-root", str(tmp_path / "cs"), "--split", "train", "--out", out,
+               "--height", "128", "--width", "256", "--context", "3", "--format", "png"])
+    back = datasets.open_dataset("folder", out, "train", SIZE)
+    assert back.classes == classdefs.cityscapes_classes()
+    assert [c.id for c in back.clips] == [c.id for c in cs.clips]
+    for c in range(len(cs)):
+        assert back.clip_length(c) == 4 and back.labelled(c) == [3]
+        assert np.array_equal(back.label(c, 3), cs.label(c, 19))
+        assert np.array_equal(back.image(c, 0), cs.image(c, 16))
+    with pytest.raises(SystemExit):
+        conv.main(["--dataset", "cityscapes", "--data-root", str(tmp_path / "cs"), "--split", "train", "--out", out])
