@@ -397,3 +397,22 @@ def test_convert_cityscapes_to_the_folder_layout_round_trips(tmp_path):
         assert np.array_equal(back.image(c, 0), cs.image(c, 16))
     with pytest.raises(SystemExit):
         conv.main(["--dataset", "cityscapes", "--data-root", str(tmp_path / "cs"), "--split", "train", "--out", out])
+
+
+def test_train_cli_errors_name_what_is_wrong(tmp_path, capsys):
+    train = _script("train")
+    missing = str(tmp_path / "nope")
+    cases = [
+        (["--dataset", "folder", "--data-root", missing], f"{missing}: folder data set root not found"),
+        (["--dataset", "vspw"], "--dataset vspw needs --data-root DIR"),
+        (["--init-from", missing], f"--init-from {missing}: no such checkpoint file"),
+        (["--override", "widht=512"], "--override 'widht=512': expected key=int"),
+    ]
+    if not torch.cuda.is_available():
+        cases.append((["--device", "cuda"], "--device cuda: torch sees no CUDA device"))
+    for argv, msg in cases:
+        with pytest.raises(SystemExit) as e:
+            train.main(argv + ["--out", str(tmp_path / "run"), "--preset" if "--init-from" not in argv else "--seed",
+                               "tiny" if "--init-from" not in argv else "0"])
+        assert e.value.code == 2
+        assert msg in capsys.readouterr().err, argv
