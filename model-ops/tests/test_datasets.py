@@ -244,11 +244,21 @@ def test_folder_without_split_folders_uses_all_clips_and_says_so(tmp_path):
     assert len(ds) == 2 and "no val/ folder" in ds.note
 
 
-def test_folder_reads_the_demo_clips_and_synth_output(tmp_path):
+def test_folder_reads_the_demo_clips_and_synth_output(tmp_path, monkeypatch):
     from conftest import DEMO
+    from mpvss_ref import synth
+    names = ["road", "sidewalk", "building", "vegetation", "sky", "person", "car"]
     ds = datasets.open_dataset("folder", DEMO, "test", SIZE)
-    assert [c["name"] for c in ds.classes] == ["road", "sidewalk", "building", "vegetation", "sky", "person", "car"]
+    assert [c["name"] for c in ds.classes] == names
     assert len(ds) == 3 and ds.labelled(0) == list(range(60))
+    out = str(tmp_path / "synth")
+    monkeypatch.setattr(sys, "argv", ["synth.py", "--split", "val", "--clips", "1", "--frames", "3", "--height", "128",
+                                      "--width", "256", "--out", out])
+    _script("synth").main()
+    ds = datasets.open_dataset("folder", out, "val", SIZE)
+    assert [c["name"] for c in ds.classes] == names and json.load(open(os.path.join(out, "classes.json"))) == ds.classes
+    clip = synth.render_clip(synth.split_seeds("val", 1)[0], 128, 256, 3, with_flow=False)
+    assert np.array_equal(ds.label(0, 2), clip.labels[2]) and np.array_equal(ds.image(0, 1), clip.images[1])
 
 
 @pytest.mark.parametrize("problem,match", [
