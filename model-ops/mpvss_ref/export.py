@@ -169,7 +169,10 @@ def graph_macs(paths: Dict[str, str], cfg) -> Dict[str, int]:
 
 def write_manifest(bundle_dir: str, cfg, macs: Dict[str, int], name: str = "mpvss-synth", version: str = "1.0.0",
                    key_interval: int = 5, metrics: Optional[Dict] = None, extra: Optional[Dict] = None,
-                   dynamic_queries: bool = True) -> Dict:
+                   dynamic_queries: bool = True, classes: Optional[List[Dict]] = None) -> Dict:
+    """`classes` [{id, name, color}] (the training data set's); default: the synthetic classes."""
+    if classes is not None and len(classes) != cfg.num_classes:
+        raise ValueError(f"{len(classes)} classes given for a model with {cfg.num_classes}")
     graphs = {}
     for g in ("segmentor", "propagator"):
         f = f"{g}.onnx"
@@ -183,7 +186,7 @@ def write_manifest(bundle_dir: str, cfg, macs: Dict[str, int], name: str = "mpvs
         "input": {"height": cfg.height, "width": cfg.width},
         "queries": cfg.num_queries,
         "query_dim": cfg.hidden_dim,
-        "classes": data.classes_json()[: cfg.num_classes] if cfg.num_classes <= synth.NUM_CLASSES else
+        "classes": classes if classes is not None else data.classes_json()[: cfg.num_classes] if cfg.num_classes <= synth.NUM_CLASSES else
         [{"id": i, "name": f"class{i}", "color": [(37 * i) % 256, (91 * i) % 256, (173 * i) % 256]} for i in range(cfg.num_classes)],
         "key_interval": key_interval,
         "opset": OPSET,

@@ -4,6 +4,10 @@ optionally with parity vectors for ONNX Runtime (checked by the Java ParityCheck
 
 Fresh tiny random-init bundle + vectors (seconds):
     /usr/bin/python3 model-ops/scripts/export.py --preset tiny --random-init --out /tmp/tiny --vectors /tmp/tiny/parity
+A model trained on another data set (classes and colours from the checkpoint, which train.py writes them into,
+or from --dataset/--data-root):
+    /usr/bin/python3 model-ops/scripts/export.py --checkpoint runs/cs/checkpoint.pt --metrics runs/cs/eval.json \\
+        --name mpvss-cityscapes --out runs/cs/bundle
 The shipped bundle from a trained checkpoint and measured metrics:
     /usr/bin/python3 model-ops/scripts/export.py --checkpoint model-ops/.cache/run/checkpoint.pt \\
         --metrics model-ops/.cache/eval.json --out model-ops/bundle --vectors /tmp/bundle-parity
@@ -19,6 +23,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 import torch  # noqa: E402
 
+from mpvss_ref import datasets  # noqa: E402
 from mpvss_ref import export as E  # noqa: E402
 from mpvss_ref.model import Mpvss, count_params, load_checkpoint, preset  # noqa: E402
 
@@ -35,6 +40,10 @@ def main():
     ap.add_argument("--vectors", help="also write parity vectors here")
     ap.add_argument("--metrics", help="JSON from evaluate.py to put in the manifest")
     ap.add_argument("--training", help="JSON file with facts about the training run to put in the manifest")
+    ap.add_argument("--dataset", choices=datasets.KINDS, help="take the manifest's classes from this data set "
+                    "(default: the checkpoint's, else the synthetic classes)")
+    ap.add_argument("--data-root", help="with --dataset (all but synth and cityscapes)")
+    ap.add_argument("--split", default="train", help="with --dataset vspw: split list to find a mask palette in")
     ap.add_argument("--name", default=None)
     ap.add_argument("--version", default="1.0.0")
     ap.add_argument("--key-interval", type=int, default=5)
@@ -47,11 +56,15 @@ def main():
     torch.set_num_threads(args.threads)
     t0 = time.time()
 
-    meta = {}
+    meta, classes = {}, None
     if args.checkpoint:
+        if not os.path.isfile(args.checkpoint):
+            ap.error(f"--checkpoint {args.checkpoint}: no such file")
         model, ck = load_checkpoint(args.checkpoint)
         meta = ck.get("meta", {})
-        name = args.name or "mpvss-synth"
+        classes = ck.get("classes")
+        name = args.name or ("mpvss-synth" if not classes or (ck.get("dataset") or {}).get("kind", "synth") == "synth"
+                             else f"mpvss-{ck['dataset']['kind']}")
     else:
         if not args.random_init:
             ap.error("--preset needs --random-init (or pass --checkpoint)")
@@ -69,6 +82,14 @@ def main():
             for lin in (model.flow.pixel_flow, model.flow.query_mlp.layers[-1]):
                 lin.weight.normal_(0, 0.02)
         name = args.name or f"mpvss-{args.preset}-random"
+    if args.dataset:
+        try:
+            classes = datasets.dataset_classes(args.dataset, args.data_root, args.split)
+        except datasets.DatasetError as e:
+            ap.error(str(e))
+    if classes is not None and len(classes) != model.cfg.num_classes:
+        ap.error(f"the model predicts {model.cfg.num_classes} classes but the class list "
+                 f"({'--dataset ' + args.dataset if args.dataset else 'checkpoint'}) has {len(classes)}")
     model.eval()
     if not args.fp32_weights:
         # ship weights that are exactly representable in fp16: checkpoint.pt stays small (the bundle's
@@ -92,13 +113,13 @@ def main():
     if args.training:
         extra["training"] = json.load(open(args.training))
     manifest = E.write_manifest(args.out, cfg, macs, name=name, version=args.version, key_interval=args.key_interval,
-                                metrics=metrics, extra=extra, dynamic_queries=dyn)
+                                metrics=metrics, extra=extra, dynamic_queries=dyn, classes=classes)
     if not args.no_weights:
         sd = model.state_dict()
         if not args.fp32_weights:
             sd = {k: (v.half() if v.is_floating_point() else v) for k, v in sd.items()}
-        torch.save({"config": cfg.to_dict(), "model": sd, "weights_dtype": "float16" if not args.fp32_weights else "float32"},
-                   os.path.join(args.out, "checkpoint.pt"))
+        torch.save({"config": cfg.to_dict(), "model": sd, "weights_dtype": "float16" if not args.fp32_weights else "float32",
+                    **({"classes": classes} if classes is not None else {})}, os.path.join(args.out, "checkpoint.pt"))
     if args.vectors:
         E.write_parity_vectors(model, args.vectors, seed=args.seed)
     s, p = macs["segmentor"], macs["propagator"]

@@ -3,6 +3,7 @@
 
     <out>/<clip-id>/frames/000000.png|jpg   RGB
     <out>/<clip-id>/labels/000000.png       8-bit, pixel = class id, 255 = ignore
+    <out>/classes.json                       [{"id", "name", "color"}, ...]  (read by --dataset folder)
 
 Examples:
     /usr/bin/python3 model-ops/scripts/synth.py --split test --clips 20 --frames 40 --out /tmp/synth-test
@@ -48,6 +49,8 @@ def main():
             "classes": data.classes_json(), "motion": stats}
     with open(os.path.join(args.out, "split.json"), "w") as f:
         json.dump(info, f, indent=1)
+    with open(os.path.join(args.out, "classes.json"), "w") as f:
+        json.dump(data.classes_json(), f, indent=1)
     print(f"wrote {len(seeds)} clips to {args.out}; motion between consecutive frames: "
           f"mean {stats['mean_px']:.2f} px, p95 {stats['p95_px']:.2f} px")
 
