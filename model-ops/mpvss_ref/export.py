@@ -11,41 +11,18 @@ import numpy as np
 import onnx
 import torch
 
-from . import data, synth
+from . import contract, data, synth
 from .flops import count_macs
 from .model import Mpvss, PropagatorGraph, SegmentorGraph
 
-CONTRACT = "mpvss/1"
-OPSET = 16
-SEG_IN = ["image"]
-SEG_OUT = ["queries", "class_logits", "mask_logits", "semantic"]
-PROP_IN = ["key_image", "image", "key_queries", "key_class_logits", "key_mask_logits"]
-PROP_OUT = ["semantic", "mask_logits", "flow"]
-
-
-def contract_shapes(cfg, dynamic_queries: bool = True) -> Dict[str, Dict[str, Tuple[str, list]]]:
-    """Expected (dtype, shape) per graph and tensor; strings are symbolic dims."""
-    H, W, N, C, K1 = cfg.height, cfg.width, cfg.num_queries, cfg.hidden_dim, cfg.out_classes
-    n = "queries" if dynamic_queries else N
-    return {
-        "segmentor": {
-            "image": ("uint8", ["batch", H, W, 3]),
-            "queries": ("float32", ["batch", N, C]),
-            "class_logits": ("float32", ["batch", N, K1]),
-            "mask_logits": ("float32", ["batch", N, H // 4, W // 4]),
-            "semantic": ("uint8", ["batch", H, W]),
-        },
-        "propagator": {
-            "key_image": ("uint8", ["batch", H, W, 3]),
-            "image": ("uint8", ["batch", H, W, 3]),
-            "key_queries": ("float32", ["batch", n, C]),
-            "key_class_logits": ("float32", ["batch", n, K1]),
-            "key_mask_logits": ("float32", ["batch", n, H // 4, W // 4]),
-            "semantic": ("uint8", ["batch", H, W]),
-            "mask_logits": ("float32", ["batch", n, H // 4, W // 4]),
-            "flow": ("float32", ["batch", n, 2, H // 8, W // 8]),
-        },
-    }
+# the contract's names and shapes come from its one declaration, model-ops/contract/mpvss-1.json
+CONTRACT = contract.CONTRACT
+OPSET = contract.MIN_OPSET
+SEG_IN = contract.tensor_names("segmentor", "inputs")
+SEG_OUT = contract.tensor_names("segmentor", "outputs")
+PROP_IN = contract.tensor_names("propagator", "inputs")
+PROP_OUT = contract.tensor_names("propagator", "outputs")
+contract_shapes = contract.shapes
 
 
 def sha256(path: str) -> str:
@@ -140,8 +117,8 @@ def check_contract(bundle_dir: str, cfg, dynamic_queries: bool = True) -> List[s
         except Exception as e:  # pragma: no cover - reported, not raised
             errs.append(f"{graph}: onnx.checker: {e}")
         opset = max(o.version for o in mdl.opset_import if o.domain in ("", "ai.onnx"))
-        if opset < 16:
-            errs.append(f"{graph}: opset {opset} < 16")
+        if opset < OPSET:
+            errs.append(f"{graph}: opset {opset} < {OPSET}")
         if [i.name for i in mdl.graph.input] != ins:
             errs.append(f"{graph}: inputs {[i.name for i in mdl.graph.input]} != {ins}")
         if [o.name for o in mdl.graph.output] != outs:

@@ -61,9 +61,21 @@ class MpvssConfig:
         return self.num_classes + 1
 
     def validate(self):
-        assert self.height % 128 == 0 and self.width % 128 == 0, "height and width must be multiples of 128"
-        assert self.hidden_dim % self.heads == 0 and self.flow_dim % self.flow_heads == 0
-        assert len(self.flow_channels) == 6 and len(self.backbone_channels) == 4
+        """Raises ValueError naming the field when the config cannot build a model (asserts vanish under -O)."""
+        problems = []
+        if self.height % 128 or self.width % 128:
+            problems.append(f"height and width must be multiples of 128 (the flow encoder's stride), "
+                            f"found {self.height}x{self.width}")
+        if self.hidden_dim % self.heads:
+            problems.append(f"hidden_dim {self.hidden_dim} must be divisible by heads {self.heads}")
+        if self.flow_dim % self.flow_heads:
+            problems.append(f"flow_dim {self.flow_dim} must be divisible by flow_heads {self.flow_heads}")
+        if len(self.flow_channels) != 6:
+            problems.append(f"flow_channels needs 6 entries (strides 4..128), found {len(self.flow_channels)}")
+        if len(self.backbone_channels) != 4:
+            problems.append(f"backbone_channels needs 4 entries, found {len(self.backbone_channels)}")
+        if problems:
+            raise ValueError("MpvssConfig: " + "; ".join(problems))
         return self
 
     def to_dict(self) -> Dict:

@@ -18,13 +18,11 @@ import json
 import os
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
 
-from PIL import Image  # noqa: E402
-from tqdm import tqdm  # noqa: E402
+from PIL import Image
+from tqdm import tqdm
 
-from mpvss_ref import datasets  # noqa: E402
+from mpvss_ref import datasets
 
 
 def frames_to_keep(ds, c, context):

@@ -18,17 +18,15 @@ import os
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from tqdm import tqdm  # noqa: E402
+import numpy as np
+import torch
+from tqdm import tqdm
 
-from mpvss_ref import data, datasets, synth  # noqa: E402
-from mpvss_ref.evaluation import evaluate_clips, evaluate_dataset  # noqa: E402
-from mpvss_ref.metrics import iou_per_class  # noqa: E402
-from mpvss_ref.model import load_checkpoint  # noqa: E402
+from mpvss_ref import data, datasets, synth
+from mpvss_ref.evaluation import evaluate_clips, evaluate_dataset
+from mpvss_ref.metrics import iou_per_class
+from mpvss_ref.model import load_checkpoint
 
 
 def main():

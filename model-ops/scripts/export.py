@@ -18,14 +18,12 @@ import os
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
 
-import torch  # noqa: E402
+import torch
 
-from mpvss_ref import datasets  # noqa: E402
-from mpvss_ref import export as E  # noqa: E402
-from mpvss_ref.model import Mpvss, count_params, load_checkpoint, preset  # noqa: E402
+from mpvss_ref import datasets
+from mpvss_ref import export as E
+from mpvss_ref.model import Mpvss, count_params, load_checkpoint, preset
 
 
 def main():

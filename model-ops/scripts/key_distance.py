@@ -9,18 +9,15 @@ from that key (MPVSS) and copied from it (zero flow); one confusion matrix per d
 import argparse
 import json
 import os
-import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from tqdm import tqdm  # noqa: E402
+import numpy as np
+import torch
+from tqdm import tqdm
 
-from mpvss_ref import data, synth  # noqa: E402
-from mpvss_ref.metrics import confusion, miou  # noqa: E402
-from mpvss_ref.model import load_checkpoint  # noqa: E402
+from mpvss_ref import data, synth
+from mpvss_ref.metrics import confusion, miou
+from mpvss_ref.model import load_checkpoint
 
 
 @torch.no_grad()

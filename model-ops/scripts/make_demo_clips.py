@@ -10,15 +10,13 @@ import argparse
 import json
 import os
 import shutil
-import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-sys.path.insert(0, ROOT)
 
-from tqdm import tqdm  # noqa: E402
+from tqdm import tqdm
 
-from mpvss_ref import data, synth  # noqa: E402
+from mpvss_ref import data, synth
 
 
 def main():

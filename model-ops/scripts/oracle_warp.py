@@ -12,19 +12,16 @@ disocclusions, non-rigid persons, H/4 resolution) rather than to flow errors.
 import argparse
 import json
 import os
-import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from tqdm import tqdm  # noqa: E402
+import numpy as np
+import torch
+from tqdm import tqdm
 
-from mpvss_ref import synth  # noqa: E402
-from mpvss_ref.evaluation import predict_clip, segment_all  # noqa: E402
-from mpvss_ref.metrics import confusion, iou_per_class, miou  # noqa: E402
-from mpvss_ref.model import backward_warp, load_checkpoint, semantic_inference  # noqa: E402
+from mpvss_ref import synth
+from mpvss_ref.evaluation import predict_clip, segment_all
+from mpvss_ref.metrics import confusion, iou_per_class, miou
+from mpvss_ref.model import backward_warp, load_checkpoint, semantic_inference
 
 
 @torch.no_grad()

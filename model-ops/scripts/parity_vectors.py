@@ -14,13 +14,11 @@ import os
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
 
-import torch  # noqa: E402
+import torch
 
-from mpvss_ref import export as E  # noqa: E402
-from mpvss_ref.model import load_checkpoint  # noqa: E402
+from mpvss_ref import export as E
+from mpvss_ref.model import load_checkpoint
 
 
 def main():

@@ -15,14 +15,11 @@ so splits are disjoint and every clip is reproducible on its own.
 import argparse
 import json
 import os
-import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
 
-from tqdm import tqdm  # noqa: E402
+from tqdm import tqdm
 
-from mpvss_ref import data, synth  # noqa: E402
+from mpvss_ref import data, synth
 
 
 def main():

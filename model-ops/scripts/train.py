@@ -27,17 +27,16 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from tqdm import tqdm  # noqa: E402
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
 
-from mpvss_ref import data, datasets  # noqa: E402
-from mpvss_ref.evaluation import evaluate_dataset  # noqa: E402
-from mpvss_ref.losses import labels_at_stride4, semantic_ce, set_criterion  # noqa: E402
-from mpvss_ref.model import Mpvss, MpvssConfig, backward_warp, normalize_image, preset, upsample_flow, warp_masks  # noqa: E402
+from mpvss_ref import data, datasets
+from mpvss_ref.evaluation import evaluate_dataset
+from mpvss_ref.losses import labels_at_stride4, semantic_ce, set_criterion
+from mpvss_ref.model import Mpvss, MpvssConfig, backward_warp, normalize_image, preset, upsample_flow, warp_masks
 
 
 class UsageError(Exception):
@@ -107,11 +106,11 @@ def base_config(args):
         cfg = MpvssConfig.from_dict(ck["config"])
         try:
             return dataclasses.replace(cfg, **over).validate(), ck
-        except AssertionError as e:
+        except ValueError as e:
             raise UsageError(f"--override {args.override}: {e}") from None
     try:
         return preset(args.preset or "bundle", **over), None
-    except (ValueError, AssertionError) as e:
+    except ValueError as e:
         raise UsageError(f"--preset {args.preset}: {e}") from None
 
 

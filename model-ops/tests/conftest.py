@@ -1,12 +1,10 @@
 import os
-import sys
 
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
-import torch  # noqa: E402
+import torch
 
 torch.set_num_threads(2)
 BUNDLE = os.path.join(ROOT, "bundle")

@@ -1,7 +1,6 @@
 """Data set readers (folder, Cityscapes video, VSPW) on tiny files written here in each exact layout, the sparse-label
 pairing of the flow stage, sparse evaluation, and train (+ resume, + fine-tune to another class count) -> evaluate ->
 export on them."""
-import importlib.util
 import json
 import os
 import sys
@@ -11,18 +10,14 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import ROOT
 from mpvss_ref import classdefs, datasets
 from mpvss_ref.datasets import DatasetError
+from mpvss_scripts import convert_dataset, evaluate, export, train
+from mpvss_scripts import synth as synth_script
 
 SIZE = (128, 256)   # the tiny preset's input
 
 
-def _script(name):
-    spec = importlib.util.spec_from_file_location(f"{name}_script", os.path.join(ROOT, "scripts", f"{name}.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _png(path, arr):
@@ -123,12 +118,10 @@ def test_cityscapes_without_sequences_gives_one_frame_clips_and_no_flow_pairs(tm
     ds = datasets.open_dataset("cityscapes", root, "val", SIZE)
     assert len(ds) == 1 and ds.clip_length(0) == 1 and ds.labelled(0) == [0]
     assert "leftImg8bit_sequence" in ds.note
-    train = _script("train")
     assert train.flow_candidates(ds) == {}
 
 
 def test_flow_pairs_on_sparse_labels_take_the_labelled_frame_as_current(tmp_path):
-    train = _script("train")
     ds = datasets.open_dataset("cityscapes", write_cityscapes(str(tmp_path)), "train", SIZE)
     cands = train.flow_candidates(ds)
     assert cands == {0: [19], 1: [19]}
@@ -254,7 +247,7 @@ def test_folder_reads_the_demo_clips_and_synth_output(tmp_path, monkeypatch):
     out = str(tmp_path / "synth")
     monkeypatch.setattr(sys, "argv", ["synth.py", "--split", "val", "--clips", "1", "--frames", "3", "--height", "128",
                                       "--width", "256", "--out", out])
-    _script("synth").main()
+    synth_script.main()
     ds = datasets.open_dataset("folder", out, "val", SIZE)
     assert [c["name"] for c in ds.classes] == names and json.load(open(os.path.join(out, "classes.json"))) == ds.classes
     clip = synth.render_clip(synth.split_seeds("val", 1)[0], 128, 256, 3, with_flow=False)
@@ -319,7 +312,6 @@ TRAIN_FAST = ["--preset", "tiny", "--batch", "2", "--flow-batch", "2", "--crop",
 
 
 def test_train_resume_finetune_with_other_classes_evaluate_and_export(tmp_path, monkeypatch, capsys):
-    train = _script("train")
     cs = write_cityscapes(str(tmp_path / "cs"))
     write_cityscapes(str(tmp_path / "cs"), split="val", snippets=(("lindau", "000000", 19),), seed=1)
     out = str(tmp_path / "run")
@@ -373,13 +365,13 @@ def test_train_resume_finetune_with_other_classes_evaluate_and_export(tmp_path, 
     monkeypatch.setattr(sys, "argv", ["evaluate.py", "--checkpoint", os.path.join(ft_out, "checkpoint.pt"), "--dataset",
                                       "folder", "--data-root", folder, "--split", "train", "--ks", "1", "3",
                                       "--out", str(tmp_path / "eval.json")])
-    _script("evaluate").main()
+    evaluate.main()
     ev = json.load(open(tmp_path / "eval.json"))
     assert set(ev["miou"]) == {"k1", "k3"} and set(ev["per_class_iou"]["mpvss_k1"]) == {"road", "lane", "other"}
     bundle = str(tmp_path / "bundle")
     monkeypatch.setattr(sys, "argv", ["export.py", "--checkpoint", os.path.join(ft_out, "checkpoint.pt"), "--out", bundle,
                                       "--metrics", str(tmp_path / "eval.json")])
-    _script("export").main()
+    export.main()
     man = json.load(open(os.path.join(bundle, "manifest.json")))
     assert man["classes"] == FOLDER_CLASSES and man["name"] == "mpvss-folder"
     assert man["metrics"]["miou"] == ev["miou"]
@@ -388,12 +380,12 @@ def test_train_resume_finetune_with_other_classes_evaluate_and_export(tmp_path, 
     monkeypatch.setattr(sys, "argv", ["export.py", "--checkpoint", os.path.join(ft_out, "checkpoint.pt"), "--out", bundle,
                                       "--dataset", "cityscapes"])
     with pytest.raises(SystemExit):
-        _script("export").main()
+        export.main()
     assert "3 classes but the class list (--dataset cityscapes) has 19" in capsys.readouterr().err
 
 
 def test_convert_cityscapes_to_the_folder_layout_round_trips(tmp_path):
-    conv = _script("convert_dataset")
+    conv = convert_dataset
     cs = datasets.open_dataset("cityscapes", write_cityscapes(str(tmp_path / "cs")), "train", SIZE)
     out = str(tmp_path / "folder")
     conv.main(["--dataset", "cityscapes", "--data-root", str(tmp_path / "cs"), "--split", "train", "--out", out,
@@ -410,7 +402,6 @@ def test_convert_cityscapes_to_the_folder_layout_round_trips(tmp_path):
 
 
 def test_train_cli_errors_name_what_is_wrong(tmp_path, capsys):
-    train = _script("train")
     missing = str(tmp_path / "nope")
     cases = [
         (["--dataset", "folder", "--data-root", missing], f"{missing}: folder data set root not found"),

@@ -91,3 +91,31 @@ def test_losses_backprop():
 def test_config_roundtrip():
     cfg = M.preset("bundle")
     assert M.MpvssConfig.from_dict(cfg.to_dict()) == cfg
+
+
+def test_config_validation_names_the_field():
+    """A bad config is a ValueError naming the field, not an assert (which python -O removes)."""
+    import pytest
+    from mpvss_ref.model import preset
+    with pytest.raises(ValueError, match="multiples of 128"):
+        preset("tiny", height=100)
+    with pytest.raises(ValueError, match="divisible by heads"):
+        preset("tiny", hidden_dim=30, heads=4)
+
+
+def test_exporter_reads_the_contract_declaration():
+    """The exporter's tensor names and shapes come from model-ops/contract/mpvss-1.json, the file the Java job
+    packs as its contract: a tensor renamed there is renamed for both."""
+    import json
+    from mpvss_ref import contract, export
+    from mpvss_ref.model import preset
+    with open(contract.CONTRACT_FILE) as f:
+        spec = json.load(f)
+    assert export.CONTRACT == spec["contract"] == "mpvss/1"
+    assert export.SEG_OUT == [t["name"] for t in spec["graphs"]["segmentor"]["outputs"]]
+    assert export.PROP_IN == [t["name"] for t in spec["graphs"]["propagator"]["inputs"]]
+    cfg = preset("tiny")
+    shapes = export.contract_shapes(cfg)
+    assert shapes["segmentor"]["mask_logits"] == ("float32", ["batch", cfg.num_queries, cfg.height // 4, cfg.width // 4])
+    assert shapes["propagator"]["flow"] == ("float32", ["batch", "queries", 2, cfg.height // 8, cfg.width // 8])
+    assert shapes["propagator"]["key_class_logits"][1][2] == cfg.num_classes + 1

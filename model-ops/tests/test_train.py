@@ -1,24 +1,17 @@
 """Helpers of the training and analysis scripts."""
-import importlib.util
 import os
 
 import torch
 
-from conftest import ROOT
 from mpvss_ref.model import Mpvss, preset
+from mpvss_scripts import key_distance, train
 
 
-def _script(name):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, "scripts", f"{name}.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def test_flow_stage_loads_segmentor_into_a_differently_configured_flow_module():
     """--stage flow with --override motion_dim=... must start from stage 1's segmentor (this once failed with a
     size mismatch in flow.query_mlp, because the whole model state was loaded)."""
-    train = _script("train")
     torch.manual_seed(1)
     stage1 = Mpvss(preset("tiny"))
     torch.manual_seed(2)
@@ -37,7 +30,7 @@ def test_key_distance_untrained_equals_zero_flow_and_bundle_beats_it():
     from conftest import BUNDLE
     from mpvss_ref import synth
     from mpvss_ref.model import load_checkpoint
-    kd = _script("key_distance")
+    kd = key_distance
     torch.manual_seed(0)
     tiny = Mpvss(preset("tiny")).eval()
     clip = synth.render_clip(300000, tiny.cfg.height, tiny.cfg.width, 6, with_flow=False)

@@ -1,5 +1,11 @@
 package io.mpvss.model;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.TensorInfo;
@@ -10,8 +16,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The model bundle contract {@value #CONTRACT}, in one place: graph names, tensor names, dtypes and shape rules
- * (DESIGN.md, "Model bundle contract"). Everything else reads the contract from here.
+ * The model bundle contract, read from its one declaration, {@code model-ops/contract/mpvss-1.json} (packed into
+ * this jar as {@value #RESOURCE}; the Python exporter reads the same file): graph names, tensor names, dtypes and
+ * shape rules. Everything else in the job reads the contract from here.
  *
  * <pre>
  * segmentor.onnx   in  image u8[B,H,W,3]
@@ -27,14 +34,20 @@ import java.util.Set;
  */
 public final class BundleContract {
 
-    public static final String CONTRACT = "mpvss/1";
-    public static final int MIN_OPSET = 16;
+    /** Where the contract's declaration sits on the classpath. */
+    public static final String RESOURCE = "/io/mpvss/model/contract/mpvss-1.json";
+
+    private static final JsonNode SPEC = load();
+
+    public static final String CONTRACT = SPEC.path("contract").asText();
+    public static final int MIN_OPSET = SPEC.path("min_opset").asInt();
     /** H and W must be multiples of this (mask logits at 1/4, flow at 1/8). */
-    public static final int STRIDE = 8;
+    public static final int STRIDE = SPEC.path("stride").asInt();
 
     public static final String SEGMENTOR = "segmentor";
     public static final String PROPAGATOR = "propagator";
 
+    // The names the job binds tensors by; checked against the declaration when this class loads.
     public static final String IMAGE = "image";
     public static final String QUERIES = "queries";
     public static final String CLASS_LOGITS = "class_logits";
@@ -49,17 +62,43 @@ public final class BundleContract {
     /** Marks the batch dim in {@link TensorSpec#dims()}. */
     public static final long BATCH = -1;
 
+    static {
+        Set<String> declared = new HashSet<>();
+        for (String g : List.of(SEGMENTOR, PROPAGATOR)) {
+            for (String side : List.of("inputs", "outputs")) {
+                SPEC.path("graphs").path(g).path(side).forEach(t -> declared.add(t.path("name").asText()));
+            }
+        }
+        for (String name : List.of(IMAGE, QUERIES, CLASS_LOGITS, MASK_LOGITS, SEMANTIC, KEY_IMAGE, KEY_QUERIES,
+                KEY_CLASS_LOGITS, KEY_MASK_LOGITS, FLOW)) {
+            if (!declared.contains(name)) {
+                throw new IllegalStateException(RESOURCE + " does not declare tensor '" + name + "'");
+            }
+        }
+    }
+
     /** Element types of the contract. */
     public enum DType {
-        U8(OnnxJavaType.UINT8, "u8"),
-        F32(OnnxJavaType.FLOAT, "f32");
+        U8(OnnxJavaType.UINT8, "u8", "uint8"),
+        F32(OnnxJavaType.FLOAT, "f32", "float32");
 
         final OnnxJavaType ort;
         final String shortName;
+        final String specName;
 
-        DType(OnnxJavaType ort, String shortName) {
+        DType(OnnxJavaType ort, String shortName, String specName) {
             this.ort = ort;
             this.shortName = shortName;
+            this.specName = specName;
+        }
+
+        static DType of(String specName) {
+            for (DType d : values()) {
+                if (d.specName.equals(specName)) {
+                    return d;
+                }
+            }
+            throw new IllegalStateException(RESOURCE + ": unknown dtype '" + specName + "'");
         }
     }
 
@@ -76,41 +115,61 @@ public final class BundleContract {
 
     private BundleContract() {}
 
+    private static JsonNode load() {
+        try (InputStream in = BundleContract.class.getResourceAsStream(RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException("the bundle contract " + RESOURCE + " is missing from the classpath");
+            }
+            return new ObjectMapper().readTree(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the bundle contract " + RESOURCE, e);
+        }
+    }
+
     public static List<TensorSpec> segmentorInputs(ModelManifest m) {
-        return List.of(image(IMAGE, m));
+        return specs(SEGMENTOR, "inputs", m);
     }
 
     public static List<TensorSpec> segmentorOutputs(ModelManifest m) {
-        return List.of(
-                new TensorSpec(QUERIES, DType.F32, new long[] {BATCH, m.queries(), m.queryDim()}, false),
-                new TensorSpec(CLASS_LOGITS, DType.F32, new long[] {BATCH, m.queries(), m.numClasses() + 1}, false),
-                masks(MASK_LOGITS, m),
-                new TensorSpec(SEMANTIC, DType.U8, new long[] {BATCH, m.height(), m.width()}, false));
+        return specs(SEGMENTOR, "outputs", m);
     }
 
     public static List<TensorSpec> propagatorInputs(ModelManifest m) {
-        return List.of(
-                image(KEY_IMAGE, m),
-                image(IMAGE, m),
-                new TensorSpec(KEY_QUERIES, DType.F32, new long[] {BATCH, m.queries(), m.queryDim()}, false),
-                new TensorSpec(KEY_CLASS_LOGITS, DType.F32, new long[] {BATCH, m.queries(), m.numClasses() + 1}, false),
-                masks(KEY_MASK_LOGITS, m));
+        return specs(PROPAGATOR, "inputs", m);
     }
 
     public static List<TensorSpec> propagatorOutputs(ModelManifest m) {
-        return List.of(
-                new TensorSpec(SEMANTIC, DType.U8, new long[] {BATCH, m.height(), m.width()}, false),
-                masks(MASK_LOGITS, m),
-                new TensorSpec(FLOW, DType.F32,
-                        new long[] {BATCH, m.queries(), 2, m.height() / 4 / 2, m.width() / 4 / 2}, true));
+        return specs(PROPAGATOR, "outputs", m);
     }
 
-    private static TensorSpec image(String name, ModelManifest m) {
-        return new TensorSpec(name, DType.U8, new long[] {BATCH, m.height(), m.width(), 3}, false);
+    /** A graph's declared tensors with the manifest's sizes put in for the symbols. */
+    static List<TensorSpec> specs(String graph, String side, ModelManifest m) {
+        Map<String, Long> symbols = Map.of("B", BATCH, "H", (long) m.height(), "W", (long) m.width(),
+                "N", (long) m.queries(), "C", (long) m.queryDim(), "K1", (long) m.numClasses() + 1);
+        List<TensorSpec> out = new ArrayList<>();
+        for (JsonNode t : SPEC.path("graphs").path(graph).path(side)) {
+            JsonNode shape = t.path("shape");
+            long[] dims = new long[shape.size()];
+            for (int i = 0; i < dims.length; i++) {
+                dims[i] = dim(shape.get(i), symbols);
+            }
+            out.add(new TensorSpec(t.path("name").asText(), DType.of(t.path("dtype").asText()), dims,
+                    t.path("optional").asBoolean(false)));
+        }
+        return out;
     }
 
-    private static TensorSpec masks(String name, ModelManifest m) {
-        return new TensorSpec(name, DType.F32, new long[] {BATCH, m.queries(), m.height() / 4, m.width() / 4}, false);
+    /** A contract dim: a number, a symbol ("N"), or "X/d" (a symbol divided by d). */
+    private static long dim(JsonNode d, Map<String, Long> symbols) {
+        if (d.isNumber()) {
+            return d.asLong();
+        }
+        String[] parts = d.asText().split("/");
+        Long v = symbols.get(parts[0]);
+        if (v == null) {
+            throw new IllegalStateException(RESOURCE + ": unknown dim '" + d.asText() + "'");
+        }
+        return parts.length == 1 || v == BATCH ? v : v / Long.parseLong(parts[1]);
     }
 
     /** The manifest's own rules (before any graph is opened). */
