@@ -22,7 +22,7 @@ import java.util.stream.Stream;
  * for graph in segmentor, propagator; cases from {@code <dir>/vectors.json} when it lists them, else every
  * subdirectory. Rules: every float output within {@value #MAX_ABS_DIFF} (max |diff|); {@code semantic} equal on at
  * least {@value #MIN_SEMANTIC_AGREEMENT} of pixels (argmax near-ties may break differently across engines, see
- * DESIGN.md); an output that is optional in the contract (flow) is skipped when either side lacks it.
+ * the model card); an output that is optional in the contract (flow) is skipped when either side lacks it.
  */
 public final class ParityCheck {
 
