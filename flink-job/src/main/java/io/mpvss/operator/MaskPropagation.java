@@ -32,7 +32,6 @@ import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.metrics.Counter;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
@@ -67,9 +66,7 @@ public class MaskPropagation extends KeyedProcessFunction<String, FrameRecord, M
     private transient String[] classNames;
     private transient ValueState<KeyFrameState> keyState;
     private transient ValueState<StreamCursor> cursorState;
-    private transient Counter keyFrames;
-    private transient Counter propagatedFrames;
-    private transient Counter deadLetters;
+    private transient OperatorMetrics metrics;
 
     public MaskPropagation(Settings settings) {
         this.settings = Objects.requireNonNull(settings);
@@ -102,9 +99,7 @@ public class MaskPropagation extends KeyedProcessFunction<String, FrameRecord, M
         }
         keyState = getRuntimeContext().getState(kd);
         cursorState = getRuntimeContext().getState(cd);
-        keyFrames = getRuntimeContext().getMetricGroup().counter("keyFrames");
-        propagatedFrames = getRuntimeContext().getMetricGroup().counter("propagatedFrames");
-        deadLetters = getRuntimeContext().getMetricGroup().counter("deadLetters");
+        metrics = OperatorMetrics.register(getRuntimeContext().getMetricGroup(), bundle.executionProvider());
     }
 
     @Override
@@ -125,7 +120,7 @@ public class MaskPropagation extends KeyedProcessFunction<String, FrameRecord, M
             doc.setEmittedTs(System.currentTimeMillis());
             out.collect(doc);
         } catch (InvalidFrameException e) {
-            deadLetters.inc();
+            metrics.deadLetter(e.errorClass());
             ctx.output(DEAD_LETTERS, record.asDeadLetter(e));
         }
     }
@@ -148,9 +143,12 @@ public class MaskPropagation extends KeyedProcessFunction<String, FrameRecord, M
         byte[] semantic;
         long keySeq;
         int framesSinceKey;
+        double inferMs;
+        long inferStart = System.nanoTime();
         try {
             if (reason != null) {
                 SegmentorOutput so = bundle.segment(image);
+                inferMs = (System.nanoTime() - inferStart) / 1e6;
                 key = KeyFrameState.of(bundle.modelId(), seq, ts, rgb.width(), rgb.height(), image, so,
                         settings.maskPrecision);
                 semantic = so.semantic();
@@ -159,6 +157,7 @@ public class MaskPropagation extends KeyedProcessFunction<String, FrameRecord, M
             } else {
                 PropagatorOutput po = bundle.propagate(new PropagatorInput(key.image(), image, key.queries(),
                         key.classLogits(), key.maskLogits()));
+                inferMs = (System.nanoTime() - inferStart) / 1e6;
                 semantic = po.semantic();
                 keySeq = key.keySeq();
                 framesSinceKey = cursor.framesSinceKey() + 1;
@@ -170,10 +169,12 @@ public class MaskPropagation extends KeyedProcessFunction<String, FrameRecord, M
         }
         if (reason != null) {
             keyState.update(key);
-            keyFrames.inc();
+            metrics.keyFrame(inferMs);
+            metrics.stateBytes(KeyFrameStateSerializer.serializedSize(key));
         } else {
-            propagatedFrames.inc();
+            metrics.propagated(inferMs);
         }
+        metrics.lag(ts);
         cursorState.update(new StreamCursor(seq, ts, framesSinceKey));
 
         byte[] labels = FrameDecoder.resizeNearest(semantic, manifest.width(), manifest.height(), rgb.width(),
