@@ -97,14 +97,6 @@ public final class OperatorMetrics {
         lagMs = System.currentTimeMillis() - captureTs;
     }
 
-    long keyFrameCount() {
-        return keyFrames.getCount();
-    }
-
-    long propagatedCount() {
-        return propagatedFrames.getCount();
-    }
-
     long deadLetterCount(String errorClass) {
         Counter c = deadLetters.get(errorClass);
         return c == null ? 0 : c.getCount();

@@ -168,12 +168,16 @@ class StandaloneClusterTest {
             String job1 = lastLine(script("submit.sh", concat(List.of("--parallelism", "1"), job)));
             produce(clips, 0, 1);
             awaitMasks(masks, seen, STREAMS * 4);
+            String killedIds = rest("/taskmanagers");
             long tm = Long.parseLong(Files.readString(work.resolve("flink/pid/taskmanager.pid")).trim());
             ProcessHandle victim = ProcessHandle.of(tm).orElseThrow();
             Runtime.getRuntime().exec(new String[] {"kill", "-KILL", Long.toString(tm)}).waitFor();
             victim.onExit().get(30, TimeUnit.SECONDS);
             String restarted = script("start-cluster.sh");
-            assertTrue(restarted.contains("started taskmanager"), restarted);
+            Matcher registered = Pattern.compile("TaskManager (\\S+) registered").matcher(restarted);
+            assertTrue(registered.find(), restarted);
+            assertFalse(killedIds.contains("\"" + registered.group(1) + "\""),
+                    "start-cluster.sh must wait for the new TaskManager, not count the killed one: " + restarted);
             produce(clips, 1, 2);
             awaitMasks(masks, seen, STREAMS * PHASES[2]);
 
