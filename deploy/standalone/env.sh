@@ -16,23 +16,29 @@ STANDALONE_HOME="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$STANDALONE_HOME/../.." && pwd)"
 export FLINK_CONF_DIR="${FLINK_CONF_DIR:-$STANDALONE_HOME/conf}"
 WORK_DIR="${MPVSS_STANDALONE_DIR:-/tmp/mpvss-standalone}"
+mkdir -p "$WORK_DIR" && WORK_DIR="$(cd "$WORK_DIR" && pwd)"   # absolute: it becomes a file:// URI below
 LOG_DIR="$WORK_DIR/log"
 PID_DIR="$WORK_DIR/pid"
 mkdir -p "$LOG_DIR" "$PID_DIR"
 
 die() { echo "${0##*/}: $*" >&2; exit 1; }
 
-port_var() { # name value: a port, or a range a-b (metrics only)
-  [[ -z "$2" || "$2" =~ ^[0-9]{1,5}(-[0-9]{1,5})?$ ]] || die "$1 must be a port number (or a range a-b), found '$2'"
+port_var() { # name value [range]: a port number, or with "range" also a range a-b
+  if [[ "${3:-}" == range ]]; then
+    [[ -z "$2" || "$2" =~ ^[0-9]{1,5}(-[0-9]{1,5})?$ ]] || die "$1 must be a port number or a range a-b, found '$2'"
+  else
+    [[ -z "$2" || "$2" =~ ^[0-9]{1,5}$ ]] || die "$1 must be a port number, found '$2'"
+  fi
 }
 port_var MPVSS_REST_PORT "${MPVSS_REST_PORT:-}"
 port_var MPVSS_RPC_PORT "${MPVSS_RPC_PORT:-}"
-port_var MPVSS_JM_METRICS_PORT "${MPVSS_JM_METRICS_PORT:-}"
-port_var MPVSS_TM_METRICS_PORT "${MPVSS_TM_METRICS_PORT:-}"
+port_var MPVSS_JM_METRICS_PORT "${MPVSS_JM_METRICS_PORT:-}" range
+port_var MPVSS_TM_METRICS_PORT "${MPVSS_TM_METRICS_PORT:-}" range
 
 # Flink settings given on the command line of every process (Flink's -D dynamic properties win over config.yaml):
-# the ports above, checkpoints under $MPVSS_STANDALONE_DIR, and $MPVSS_FLINK_PROPERTIES.
-FLINK_DYNAMIC=(-D "execution.checkpointing.dir=file://$WORK_DIR/checkpoints")
+# the ports above, checkpoints under $MPVSS_STANDALONE_DIR when it is set, and $MPVSS_FLINK_PROPERTIES (last: wins).
+FLINK_DYNAMIC=()
+[[ -n "${MPVSS_STANDALONE_DIR:-}" ]] && FLINK_DYNAMIC+=(-D "execution.checkpointing.dir=file://$WORK_DIR/checkpoints")
 [[ -n "${MPVSS_REST_PORT:-}" ]] && FLINK_DYNAMIC+=(-D "rest.port=$MPVSS_REST_PORT")
 [[ -n "${MPVSS_RPC_PORT:-}" ]] && FLINK_DYNAMIC+=(-D "jobmanager.rpc.port=$MPVSS_RPC_PORT")
 for kv in ${MPVSS_FLINK_PROPERTIES:-}; do
@@ -105,7 +111,7 @@ flink_cli() {
   "$JAVA" "${JVM_OPENS[@]}" -Dlog.file="$LOG_DIR/client.log" \
     -Dlog4j.configurationFile="$FLINK_CONF_DIR/log4j-cli.properties" \
     -Dlog4j2.configurationFile="$FLINK_CONF_DIR/log4j-cli.properties" \
-    -cp "$FLINK_CP" org.apache.flink.client.cli.CliFrontend "$action" "${FLINK_DYNAMIC[@]}" "$@"
+    -cp "$FLINK_CP" org.apache.flink.client.cli.CliFrontend "$action" ${FLINK_DYNAMIC[@]+"${FLINK_DYNAMIC[@]}"} "$@"
 }
 
 # The ids of the TaskManagers the JobManager counts (a killed one stays until its heartbeat times out).

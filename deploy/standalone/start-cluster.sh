@@ -24,7 +24,7 @@ start_process() { # name main-class resource-params-kind metrics-port
   nohup "$JAVA" $jvm "${JVM_OPENS[@]}" \
     -Dlog.file="$LOG_DIR/$name.log" -Dlog4j.configurationFile="$FLINK_CONF_DIR/log4j.properties" \
     -Dlog4j2.configurationFile="$FLINK_CONF_DIR/log4j.properties" \
-    -cp "$FLINK_CP" "$main" --configDir "$FLINK_CONF_DIR" $dyn "${FLINK_DYNAMIC[@]}" ${extra[@]+"${extra[@]}"} \
+    -cp "$FLINK_CP" "$main" --configDir "$FLINK_CONF_DIR" $dyn ${FLINK_DYNAMIC[@]+"${FLINK_DYNAMIC[@]}"} ${extra[@]+"${extra[@]}"} \
     >>"$LOG_DIR/$name.out" 2>&1 </dev/null &
   echo $! >"$PID_DIR/$name.pid"
   echo "started $name (pid $!, log $LOG_DIR/$name.log)"
