@@ -15,6 +15,8 @@ command -v java  >/dev/null 2>&1 || need_apt+=(openjdk-17-jdk-headless)
 command -v mvn   >/dev/null 2>&1 || need_apt+=(maven)
 # ffmpeg: `mpvss produce` of a video file is tested end to end against the broker
 command -v ffmpeg >/dev/null 2>&1 || need_apt+=(ffmpeg)
+# curl: the standalone-cluster scripts wait on Flink's REST API with it (scripts/test-cluster.sh)
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then echo "missing ${need_apt[*]}: install them (apt-get) or run as root" >&2; exit 1; fi
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
@@ -41,3 +43,8 @@ mvn -B -ntp verify \
 step "demo: ./mpvss demo on the built jars"
 MPVSS_NO_BUILD=1 ./mpvss demo --out "$ROOT/target/demo-smoke"
 test -s "$ROOT/target/demo-smoke/summary.json"
+
+# Second stage: the job on a standalone cluster of separate processes (broker, JobManager, TaskManager), with a
+# TaskManager killed, stop-with-savepoint, rescaling and the Prometheus endpoint (scripts/test-cluster.sh).
+step "cluster: failover, savepoints, rescale and metrics on a standalone cluster"
+scripts/test-cluster.sh

@@ -1,19 +1,50 @@
 #!/usr/bin/env bash
 # Shared settings of the standalone-cluster scripts. Sourced, not run.
-#   MPVSS_STANDALONE_DIR  where pids, logs and checkpoints go (default /tmp/mpvss-standalone)
-#   FLINK_CONF_DIR        Flink configuration (default deploy/standalone/conf)
-#   JAVA                  java binary (default: $JAVA_HOME/bin/java or java)
+#   MPVSS_STANDALONE_DIR   where pids, logs, checkpoints and savepoints go (default /tmp/mpvss-standalone)
+#   FLINK_CONF_DIR         Flink configuration (default deploy/standalone/conf)
+#   JAVA                   java binary (default: $JAVA_HOME/bin/java or java)
+# Ports, so that several clusters (or other services) can share a machine; unset = the value in config.yaml:
+#   MPVSS_REST_PORT        JobManager REST API (rest.port, config.yaml: 8081)
+#   MPVSS_RPC_PORT         JobManager RPC (jobmanager.rpc.port, config.yaml: 6123)
+#   MPVSS_JM_METRICS_PORT  Prometheus endpoint of the JobManager (metrics.reporter.prom.port; a port or a range)
+#   MPVSS_TM_METRICS_PORT  Prometheus endpoint of the TaskManager (metrics.reporter.prom.port; a port or a range)
+#   MPVSS_FLINK_PROPERTIES more Flink settings for the JobManager, TaskManager and client, as whitespace-separated
+#                          key=value pairs (e.g. "heartbeat.interval=1s heartbeat.timeout=5s")
 set -euo pipefail
 
 STANDALONE_HOME="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$STANDALONE_HOME/../.." && pwd)"
 export FLINK_CONF_DIR="${FLINK_CONF_DIR:-$STANDALONE_HOME/conf}"
 WORK_DIR="${MPVSS_STANDALONE_DIR:-/tmp/mpvss-standalone}"
+mkdir -p "$WORK_DIR" && WORK_DIR="$(cd "$WORK_DIR" && pwd)"   # absolute: it becomes a file:// URI below
 LOG_DIR="$WORK_DIR/log"
 PID_DIR="$WORK_DIR/pid"
 mkdir -p "$LOG_DIR" "$PID_DIR"
 
 die() { echo "${0##*/}: $*" >&2; exit 1; }
+
+port_var() { # name value [range]: a port number, or with "range" also a range a-b
+  if [[ "${3:-}" == range ]]; then
+    [[ -z "$2" || "$2" =~ ^[0-9]{1,5}(-[0-9]{1,5})?$ ]] || die "$1 must be a port number or a range a-b, found '$2'"
+  else
+    [[ -z "$2" || "$2" =~ ^[0-9]{1,5}$ ]] || die "$1 must be a port number, found '$2'"
+  fi
+}
+port_var MPVSS_REST_PORT "${MPVSS_REST_PORT:-}"
+port_var MPVSS_RPC_PORT "${MPVSS_RPC_PORT:-}"
+port_var MPVSS_JM_METRICS_PORT "${MPVSS_JM_METRICS_PORT:-}" range
+port_var MPVSS_TM_METRICS_PORT "${MPVSS_TM_METRICS_PORT:-}" range
+
+# Flink settings given on the command line of every process (Flink's -D dynamic properties win over config.yaml):
+# the ports above, checkpoints under $MPVSS_STANDALONE_DIR when it is set, and $MPVSS_FLINK_PROPERTIES (last: wins).
+FLINK_DYNAMIC=()
+[[ -n "${MPVSS_STANDALONE_DIR:-}" ]] && FLINK_DYNAMIC+=(-D "execution.checkpointing.dir=file://$WORK_DIR/checkpoints")
+[[ -n "${MPVSS_REST_PORT:-}" ]] && FLINK_DYNAMIC+=(-D "rest.port=$MPVSS_REST_PORT")
+[[ -n "${MPVSS_RPC_PORT:-}" ]] && FLINK_DYNAMIC+=(-D "jobmanager.rpc.port=$MPVSS_RPC_PORT")
+for kv in ${MPVSS_FLINK_PROPERTIES:-}; do
+  [[ "$kv" == *=* ]] || die "MPVSS_FLINK_PROPERTIES: '$kv' is not key=value"
+  FLINK_DYNAMIC+=(-D "$kv")
+done
 
 if [[ -z "${JAVA:-}" ]]; then
   if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]]; then JAVA="$JAVA_HOME/bin/java"; else JAVA=java; fi
@@ -70,8 +101,29 @@ flink_memory_params() {
 rest_url() {
   local host port
   host="$(sed -n 's/^ *address: *//p' "$FLINK_CONF_DIR/config.yaml" | tail -n1)"
-  port="$(awk '/^rest:/{r=1} r && /^ *port:/{print $2; exit}' "$FLINK_CONF_DIR/config.yaml")"
+  port="${MPVSS_REST_PORT:-$(awk '/^rest:/{r=1} r && /^ *port:/{print $2; exit}' "$FLINK_CONF_DIR/config.yaml")}"
   echo "http://${host:-localhost}:${port:-8081}"
 }
 
-is_running() { [[ -f "$PID_DIR/$1.pid" ]] && kill -0 "$(cat "$PID_DIR/$1.pid")" 2>/dev/null; }
+# Flink's own client (bin/flink in a distribution) against this cluster's REST API: CliFrontend ACTION [args].
+flink_cli() {
+  local action="$1"; shift
+  "$JAVA" "${JVM_OPENS[@]}" -Dlog.file="$LOG_DIR/client.log" \
+    -Dlog4j.configurationFile="$FLINK_CONF_DIR/log4j-cli.properties" \
+    -Dlog4j2.configurationFile="$FLINK_CONF_DIR/log4j-cli.properties" \
+    -cp "$FLINK_CP" org.apache.flink.client.cli.CliFrontend "$action" ${FLINK_DYNAMIC[@]+"${FLINK_DYNAMIC[@]}"} "$@"
+}
+
+# The ids of the TaskManagers the JobManager counts (a killed one stays until its heartbeat times out).
+taskmanager_ids() { { curl -fs "$(rest_url)/taskmanagers" || true; } | { grep -o '"id":"[^"]*"' || true; } | sed 's/"id":"\(.*\)"/\1/' | sort; }
+
+# A job's state (RUNNING, FINISHED, ...) from the REST API.
+job_state() { curl -fs "$(rest_url)/jobs/$1" | sed -n 's/.*"state":"\([A-Z]*\)".*/\1/p' | head -n1; }
+
+# A process that is alive (a killed one can linger as a zombie until its parent reaps it: not running).
+is_running() {
+  [[ -f "$PID_DIR/$1.pid" ]] || return 1
+  local stat
+  stat="$(ps -o stat= -p "$(cat "$PID_DIR/$1.pid")" 2>/dev/null || true)"
+  [[ -n "$stat" && "$stat" != Z* ]]
+}

@@ -25,7 +25,6 @@ import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.metrics.Counter;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
@@ -61,9 +60,7 @@ public class MaskPropagation extends KeyedProcessFunction<String, Frame, MaskDoc
     private transient MaskEngine engine;
     private transient ValueState<KeyFrameState> keyState;
     private transient ValueState<StreamCursor> cursorState;
-    private transient Counter keyFrames;
-    private transient Counter propagatedFrames;
-    private transient Counter deadLetters;
+    private transient OperatorMetrics metrics;
 
     public MaskPropagation(Settings settings) {
         this.settings = Objects.requireNonNull(settings);
@@ -99,9 +96,7 @@ public class MaskPropagation extends KeyedProcessFunction<String, Frame, MaskDoc
         }
         keyState = getRuntimeContext().getState(kd);
         cursorState = getRuntimeContext().getState(cd);
-        keyFrames = getRuntimeContext().getMetricGroup().counter("keyFrames");
-        propagatedFrames = getRuntimeContext().getMetricGroup().counter("propagatedFrames");
-        deadLetters = getRuntimeContext().getMetricGroup().counter("deadLetters");
+        metrics = OperatorMetrics.register(getRuntimeContext().getMetricGroup(), bundle.executionProvider());
     }
 
     @Override
@@ -120,16 +115,18 @@ public class MaskPropagation extends KeyedProcessFunction<String, Frame, MaskDoc
         try {
             step = engine.process(frame, keyState.value(), cursorState.value());
         } catch (InvalidFrameException e) {
-            deadLetters.inc();
+            metrics.deadLetter(e.errorClass());
             ctx.output(DEAD_LETTERS, frame.record.asDeadLetter(e));
             return;
         }
         if (step.newKeyFrame() != null) {
             keyState.update(step.newKeyFrame());
-            keyFrames.inc();
+            metrics.keyFrame(step.inferenceMs());
+            metrics.stateBytes(KeyFrameStateSerializer.serializedSize(step.newKeyFrame()));
         } else {
-            propagatedFrames.inc();
+            metrics.propagated(step.inferenceMs());
         }
+        metrics.lag(frame.captureTs);
         cursorState.update(step.cursor());
         MaskDocument doc = step.document();
         doc.setProcessingMs((System.nanoTime() - t0) / 1e6);
