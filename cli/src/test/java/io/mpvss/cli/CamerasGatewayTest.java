@@ -98,6 +98,50 @@ class CamerasGatewayTest {
         p.waitFor(5, TimeUnit.SECONDS);
     }
 
+    /** Starts a process. */
+    interface Launcher {
+        Process start() throws IOException;
+    }
+
+    /**
+     * A live source as a camera behaves: ffmpeg's HTTP server serves one client and exits, and a publisher gives up
+     * when the gateway is not listening yet, so the source is started again whenever it ends, until it is killed
+     * (the camera dies).
+     */
+    static final class LiveSource {
+        private final Thread keeper;
+        private volatile boolean dead;
+        private volatile Process current;
+
+        LiveSource(String name, Launcher launcher) {
+            keeper = new Thread(() -> {
+                while (!dead) {
+                    try {
+                        current = launcher.start();
+                        current.waitFor();
+                        Thread.sleep(200);
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }, "source-" + name);
+            keeper.setDaemon(true);
+            keeper.start();
+        }
+
+        void kill() throws InterruptedException {
+            dead = true;
+            keeper.interrupt();
+            keeper.join(5000);
+            Process p = current;
+            if (p != null) {
+                CamerasGatewayTest.kill(p);
+            }
+        }
+    }
+
     private static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
         long end = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
@@ -146,7 +190,7 @@ class CamerasGatewayTest {
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         PrintStream logOut = new PrintStream(log, true, StandardCharsets.UTF_8);
         long startSeq = 1_000;
-        List<Process> sources = new ArrayList<>();
+        List<LiveSource> sources = new ArrayList<>();
         try (FrameSender sender = new FrameSender(KafkaClients.producer(kafka.bootstrapServers(), new Properties()),
                 "frames")) {
             CameraGateway gateway = CameraGateway.builder()
@@ -159,18 +203,17 @@ class CamerasGatewayTest {
                     .statusInterval(Duration.ofSeconds(1))
                     .build();
             try {
-                Process http = httpCamera(httpPort);
+                LiveSource http = new LiveSource("http", () -> httpCamera(httpPort));
                 sources.add(http);
                 gateway.start();
-                Thread.sleep(500); // the gateway's RTSP listener is up before its publisher starts
-                Process rtsp = rtspPublisher(rtspPort);
+                LiveSource rtsp = new LiveSource("rtsp", () -> rtspPublisher(rtspPort));
                 sources.add(rtsp);
                 await("8 frames of each camera", Duration.ofSeconds(60), () -> count(byStream, "lobby-http") >= 8
                         && count(byStream, "dock-rtsp") >= 8);
 
                 // both sources die ...
-                kill(http);
-                kill(rtsp);
+                http.kill();
+                rtsp.kill();
                 int before = count(byStream, "lobby-http");
                 int beforeRtsp = count(byStream, "dock-rtsp");
                 await("both cameras to notice the drop", Duration.ofSeconds(30), () -> gateway.status().stream()
@@ -178,8 +221,8 @@ class CamerasGatewayTest {
                 Thread.sleep(1500); // a few failed reconnects against the closed HTTP port
 
                 // ... and come back on the same addresses
-                sources.add(httpCamera(httpPort));
-                sources.add(rtspPublisher(rtspPort));
+                sources.add(new LiveSource("http-again", () -> httpCamera(httpPort)));
+                sources.add(new LiveSource("rtsp-again", () -> rtspPublisher(rtspPort)));
                 await("8 more frames of each camera after the restart", Duration.ofSeconds(60),
                         () -> count(byStream, "lobby-http") >= before + 8
                                 && count(byStream, "dock-rtsp") >= beforeRtsp + 8);
@@ -191,9 +234,13 @@ class CamerasGatewayTest {
                 }
             } finally {
                 gateway.stop();
-                for (Process p : sources) {
-                    kill(p);
+                for (LiveSource src : sources) {
+                    src.kill();
                 }
+                // kept for people: what the gateway printed (also when the test fails)
+                Files.createDirectories(Path.of("target"));
+                Files.writeString(Path.of("target", "cameras-gateway-test.log"), log.toString(StandardCharsets.UTF_8),
+                        StandardCharsets.UTF_8);
             }
             // the gateway's children are gone
             assertTrue(ProcessHandle.current().children().noneMatch(p -> p.info().command().orElse("")
@@ -205,9 +252,6 @@ class CamerasGatewayTest {
         consumer.close();
 
         String output = log.toString(StandardCharsets.UTF_8);
-        // kept for people: what the gateway printed during the outage
-        Files.createDirectories(Path.of("target"));
-        Files.writeString(Path.of("target", "cameras-gateway-test.log"), output, StandardCharsets.UTF_8);
         assertTrue(output.contains("lobby-http") && output.contains("reconnects"), output);
         assertTrue(output.contains("reconnecting in"), "an event line per drop:\n" + output);
 
