@@ -7,12 +7,14 @@ import java.util.Locale;
  *
  * @param fps frames sent per second over the last status interval
  * @param sent frames sent to Kafka so far
- * @param received frames ffmpeg delivered (sent + dropped by the fps cap)
+ * @param received frames ffmpeg delivered (sent + dropped by the fps cap + dropped while Kafka was slower)
+ * @param droppedSlowKafka frames dropped because Kafka took them slower than the camera delivered them
  * @param nextSeq the seq the next frame will get
  * @param lastErrorAgeMs how long ago the last error happened (-1: none yet)
  * @param retryInMs time to the next reconnect while in backoff (-1 otherwise)
  */
-public record CameraStatus(String id, State state, double fps, long sent, long received, long nextSeq,
+public record CameraStatus(String id, State state, double fps, long sent, long received,
+                           long droppedSlowKafka, long nextSeq,
                            int reconnects, String lastError, long lastErrorAgeMs, long retryInMs) {
 
     /** What a camera is doing: connecting, listening (an RTSP camera that pushes: waiting for it), streaming,
@@ -27,6 +29,9 @@ public record CameraStatus(String id, State state, double fps, long sent, long r
     public String line(int idWidth) {
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "  %-" + Math.max(4, idWidth) + "s  %-9s %5.1f "
                 + "fps  sent %7d  reconnects %3d", id, stateName(), fps, sent, reconnects));
+        if (droppedSlowKafka > 0) {
+            sb.append("  dropped (Kafka slow) ").append(droppedSlowKafka);
+        }
         if (retryInMs >= 0) {
             sb.append(String.format(Locale.ROOT, "  retry in %.1f s", retryInMs / 1000.0));
         }

@@ -8,6 +8,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -31,6 +32,10 @@ final class CameraWorker implements Runnable {
     private final FpsCap cap;
 
     private final AtomicLong nextSeq;
+    /** Frames admitted by the cap, waiting for the sender thread: at most about two seconds of them. */
+    private final ArrayBlockingQueue<Captured> backlog;
+    private final AtomicLong droppedBacklog = new AtomicLong();
+    private volatile boolean readerDone;
     private final AtomicLong sent = new AtomicLong();
     private final AtomicLong received = new AtomicLong();
     private volatile State state = State.CONNECTING;
@@ -56,6 +61,10 @@ final class CameraWorker implements Runnable {
         this.nextSeq = new AtomicLong(startSeq);
         this.backoff = new Backoff(camera.reconnectInitial(), camera.reconnectMax(), camera.id().hashCode());
         this.cap = new FpsCap(camera.maxFps());
+        this.backlog = new ArrayBlockingQueue<>(Math.max(2, (int) Math.ceil(camera.maxFps() * 2)));
+    }
+
+    private record Captured(long captureTs, byte[] jpeg) {
     }
 
     CameraConfig.Camera camera() {
@@ -104,6 +113,53 @@ final class CameraWorker implements Runnable {
 
     @Override
     public void run() {
+        Thread sender = new Thread(this::sendLoop, "camera-send-" + camera.id());
+        sender.setDaemon(true);
+        sender.start();
+        try {
+            readLoop();
+        } finally {
+            // the frames already captured still go out (the producer is flushed after this)
+            readerDone = true;
+            try {
+                sender.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Sends the captured frames in order; seq is +1 per frame sent, so dropped frames leave no gap. */
+    private void sendLoop() {
+        while (true) {
+            Captured c;
+            try {
+                c = backlog.poll(100, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (c == null) {
+                if (readerDone) {
+                    return;
+                }
+                continue;
+            }
+            try {
+                output.send(camera.id(), nextSeq.get(), c.captureTs(), c.jpeg());
+            } catch (RuntimeException e) {
+                // Kafka refused (e.g. unreachable past the producer's delivery timeout): nothing more can be
+                // delivered, so the gateway stops with this error instead of dropping frames on the floor
+                failure = e.getMessage();
+                error("sending failed: " + e.getMessage());
+                stop();
+                return;
+            }
+            nextSeq.incrementAndGet();
+            sent.incrementAndGet();
+        }
+    }
+
+    private void readLoop() {
         boolean first = true;
         while (!stopping) {
             if (!first) {
@@ -179,22 +235,21 @@ final class CameraWorker implements Runnable {
                     state = State.STREAMING;
                     backoff.reset();
                     events.accept(camera.id() + ": streaming" + (reconnects > 0 ? " again (reconnect " + reconnects
-                            + ", next seq " + nextSeq.get() + ")" : " (first seq " + nextSeq.get() + ")"));
+                            + ", seq continues)" : ""));
                 }
                 frames++;
                 if (cap.admit(nowNanos)) {
-                    try {
-                        output.send(camera.id(), nextSeq.get(), now, jpeg);
-                    } catch (RuntimeException e) {
-                        // Kafka refused (e.g. unreachable past the producer's delivery timeout): nothing more can be
-                        // delivered, so the gateway stops with this error instead of dropping frames on the floor
-                        failure = e.getMessage();
-                        error("sending failed: " + e.getMessage());
-                        stopping = true;
-                        break;
+                    // hand over to the sender: reading the pipe (and so the capture time) never waits for Kafka
+                    Captured c = new Captured(now, jpeg);
+                    while (!backlog.offer(c)) {
+                        if (backlog.poll() != null) {
+                            // Kafka is slower than the camera: drop the oldest frame and stay live
+                            droppedBacklog.incrementAndGet();
+                        }
                     }
-                    nextSeq.incrementAndGet();
-                    sent.incrementAndGet();
+                }
+                if (stopping) {
+                    break;
                 }
             }
         } catch (IOException e) {
@@ -288,7 +343,8 @@ final class CameraWorker implements Runnable {
 
     CameraStatus status(double fps) {
         long now = System.currentTimeMillis();
-        return new CameraStatus(camera.id(), state, fps, sent.get(), received.get(), nextSeq.get(), reconnects,
+        return new CameraStatus(camera.id(), state, fps, sent.get(), received.get(), droppedBacklog.get(),
+                nextSeq.get(), reconnects,
                 lastError, lastError == null ? -1 : now - lastErrorMs,
                 state == State.BACKOFF ? Math.max(0, retryAtMs - now) : -1);
     }

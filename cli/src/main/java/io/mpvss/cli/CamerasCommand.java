@@ -80,6 +80,7 @@ final class CamerasCommand {
             return 0;
         }
 
+        checkTopic(servers, user, topic);
         out.printf(Locale.ROOT, "camera gateway: %d cameras from %s -> topic '%s' at %s (first seq %d)%n",
                 config.cameras().size(), file, topic, servers, startSeq);
         CountDownLatch stopRequested = new CountDownLatch(1);
@@ -129,6 +130,29 @@ final class CamerasCommand {
             }
         }
         return 0;
+    }
+
+    /**
+     * Fails at start-up, in one line, when Kafka cannot be reached or the topic does not exist (the producer would
+     * otherwise wait a minute per camera before giving up).
+     */
+    static void checkTopic(String servers, java.util.Properties user, String topic) throws Exception {
+        java.util.Properties p = new java.util.Properties();
+        p.putAll(user);
+        p.put(org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
+        p.put(org.apache.kafka.clients.admin.AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000");
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(p)) {
+            admin.describeTopics(java.util.List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException) {
+                throw new UsageException("topic '" + topic + "' does not exist at " + servers
+                        + " (create it: ./mpvss topics --bootstrap-servers " + servers + ")");
+            }
+            throw new IllegalStateException("cannot reach Kafka at " + servers + ": " + e.getCause().getMessage(),
+                    e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("cannot reach Kafka at " + servers + " within 30 s");
+        }
     }
 
     static FrameOutput asOutput(FrameSender sender) {

@@ -190,8 +190,8 @@ public final class LiveView implements AutoCloseable {
             if (!dlq.isEmpty()) {
                 c.seekToBeginning(dlq); // the dead-letter count is over what the topic holds
             }
-            out.println("reading " + masksTopic + " (" + masks.size() + " partitions"
-                    + (dlq.isEmpty() ? "" : ") and " + dlqTopic + " (" + dlq.size() + " partitions") + ")");
+            out.println("reading " + masksTopic + " (" + partitions(masks.size()) + ")"
+                    + (dlq.isEmpty() ? "" : " and " + dlqTopic + " (" + partitions(dlq.size()) + ")"));
             while (!stopping) {
                 for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
                     long received = System.currentTimeMillis();
@@ -221,6 +221,10 @@ public final class LiveView implements AutoCloseable {
         } finally {
             consumer = null;
         }
+    }
+
+    private static String partitions(int n) {
+        return n + (n == 1 ? " partition" : " partitions");
     }
 
     /** The topic's partitions; waits (printing once) while the topic does not exist yet. */

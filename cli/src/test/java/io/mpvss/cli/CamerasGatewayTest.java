@@ -294,6 +294,29 @@ class CamerasGatewayTest {
 
     private static volatile boolean volatileStop;
 
+    @Test
+    void badConfigurationOrAMissingTopicStopsStartUpWithOneLine() throws Exception {
+        Path yaml = dir.resolve("one.yaml");
+        Files.writeString(yaml, "cameras:\n  - id: a\n    source: http://127.0.0.1:9/x\n", StandardCharsets.UTF_8);
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int rc = Mpvss.execute(new String[] {"cameras", "--config", yaml.toString(), "--bootstrap-servers",
+                kafka.bootstrapServers(), "--topic", "no-such-topic"}, new PrintStream(new ByteArrayOutputStream()),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertEquals(2, rc);
+        assertEquals("mpvss cameras: topic 'no-such-topic' does not exist at " + kafka.bootstrapServers()
+                + " (create it: ./mpvss topics --bootstrap-servers " + kafka.bootstrapServers() + ")",
+                err.toString(StandardCharsets.UTF_8).trim());
+
+        Files.writeString(yaml, "cameras:\n  - id: a\n    source: http://127.0.0.1:9/x\n    fps: fast\n",
+                StandardCharsets.UTF_8);
+        err.reset();
+        rc = Mpvss.execute(new String[] {"cameras", "--config", yaml.toString()},
+                new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertEquals(2, rc);
+        assertEquals("mpvss cameras: " + yaml + " line 4: camera 'a': 'fps' must be a number, got 'fast'",
+                err.toString(StandardCharsets.UTF_8).trim());
+    }
+
     private static int count(Map<String, List<ConsumerRecord<String, byte[]>>> m, String stream) {
         List<ConsumerRecord<String, byte[]>> l = m.get(stream);
         return l == null ? 0 : l.size();
