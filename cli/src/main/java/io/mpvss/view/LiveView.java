@@ -236,7 +236,8 @@ public final class LiveView implements AutoCloseable {
                 return tps;
             }
             if (!said) {
-                out.println("waiting for topic '" + topic + "' to exist ...");
+                out.println("waiting for topic '" + topic + "' (it does not exist yet, or Kafka at "
+                        + consumerProperties.getProperty("bootstrap.servers") + " cannot be reached) ...");
                 said = true;
             }
             try {
