@@ -172,7 +172,7 @@ final class CameraWorker implements Runnable {
             }
             if (end.cleanEnd && camera.kind() == CameraConfig.Kind.FILE && !camera.loop() && end.frames > 0) {
                 state = State.ENDED;
-                events.accept(camera.id() + ": end of file after " + sent.get() + " frames");
+                events.accept(camera.id() + ": end of file (" + received.get() + " frames read)");
                 return;
             }
             error(end.reason);

@@ -70,7 +70,8 @@ final class CamerasCommand {
                     + "decoded by an ffmpeg child process");
         }
         if (check) {
-            out.println(file + ": " + config.cameras().size() + " cameras, OK");
+            out.println(file + ": " + config.cameras().size() + (config.cameras().size() == 1 ? " camera" : " cameras")
+                    + ", OK");
             for (CameraConfig.Camera c : config.cameras()) {
                 out.printf(Locale.ROOT, "  %s (%s, line %d, max %s fps): %s%n", c.id(), c.kind().name()
                         .toLowerCase(Locale.ROOT), c.line(), ProduceCommand.fmt(c.maxFps()),
@@ -81,8 +82,8 @@ final class CamerasCommand {
         }
 
         checkTopic(servers, user, topic);
-        out.printf(Locale.ROOT, "camera gateway: %d cameras from %s -> topic '%s' at %s (first seq %d)%n",
-                config.cameras().size(), file, topic, servers, startSeq);
+        out.printf(Locale.ROOT, "camera gateway: %d camera%s from %s -> topic '%s' at %s (first seq %d)%n",
+                config.cameras().size(), config.cameras().size() == 1 ? "" : "s", file, topic, servers, startSeq);
         CountDownLatch stopRequested = new CountDownLatch(1);
         CountDownLatch finished = new CountDownLatch(1);
         // Ctrl-C / SIGTERM: stop the cameras and flush the producer before the JVM exits
