@@ -17,6 +17,11 @@ command -v mvn   >/dev/null 2>&1 || need_apt+=(maven)
 command -v ffmpeg >/dev/null 2>&1 || need_apt+=(ffmpeg)
 # curl: the standalone-cluster scripts wait on Flink's REST API with it (scripts/test-cluster.sh)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+# chromium: the live view (mpvss view) is tested in a headless browser; python3-confluent-kafka (+ Pillow, numpy):
+# the Python consumer example examples/python/masks_to_png.py is tested against the broker
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+/usr/bin/python3 -c 'import confluent_kafka, PIL, numpy' >/dev/null 2>&1 \
+  || need_apt+=(python3-confluent-kafka python3-pil python3-numpy)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then echo "missing ${need_apt[*]}: install them (apt-get) or run as root" >&2; exit 1; fi
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"

@@ -35,6 +35,10 @@ public final class Mpvss {
                 ProduceCommand::run, ProduceCommand.USAGE));
         COMMANDS.put("consume", new Entry("read the masks topic into overlay PNGs and a contact sheet",
                 ConsumeCommand::run, ConsumeCommand.USAGE));
+        COMMANDS.put("cameras", new Entry("camera gateway: RTSP/HTTP/file/V4L2 cameras of a cameras.yaml -> frames",
+                CamerasCommand::run, CamerasCommand.USAGE));
+        COMMANDS.put("view", new Entry("live web page: every stream's latest label map, badges, legend, fps, lag, DLQ",
+                ViewCommand::run, ViewCommand.USAGE));
         COMMANDS.put("run", new Entry("run the job against an existing Kafka (local Flink MiniCluster)",
                 RunCommand::run, null));
         COMMANDS.put("topics", new Entry("create the frames, masks and frames-dlq topics (kafka-config/)",

@@ -1,0 +1,177 @@
+package io.mpvss.cli;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import io.mpvss.cameras.CameraConfig;
+import io.mpvss.cameras.CameraConfigException;
+import io.mpvss.cameras.CameraGateway;
+import io.mpvss.cameras.FrameOutput;
+import io.mpvss.format.WireFormat;
+
+/**
+ * {@code mpvss cameras}: the camera gateway. Every camera of a cameras.yaml (RTSP, HTTP MJPEG, video files, V4L2
+ * devices) is decoded by its own ffmpeg child and sent to the frames topic in the wire format, until Ctrl-C.
+ */
+final class CamerasCommand {
+
+    static final String USAGE = String.join("\n",
+            "usage: mpvss cameras --config cameras.yaml [options]",
+            "  Live cameras -> Kafka: each camera of the file (rtsp://, http(s):// MJPEG or other streams, video",
+            "  files, /dev/videoN) is decoded by an ffmpeg child process into JPEG frames and sent to the frames",
+            "  topic with key = camera id, headers mpvss.seq / mpvss.ts (capture time = arrival time, also the",
+            "  record timestamp). Capped at each camera's fps; a source that drops is reconnected with exponential",
+            "  backoff and its seq continues. A status line per camera every --status-interval; Ctrl-C stops",
+            "  (ffmpeg children killed, producer flushed). File format: kafka-config/cameras.example.yaml",
+            "  --config FILE              the cameras (required)",
+            "  --bootstrap-servers HOSTS  Kafka (default localhost:9092)",
+            "  --topic NAME               default frames",
+            "  --status-interval DUR      how often the status block is printed (default 5s; 0 = never)",
+            "  --start-seq N              seq of every camera's first frame (default: the gateway's start time in",
+            "                             epoch ms, so a restarted gateway continues above the seqs it sent before)",
+            "  --duration DUR             stop after this long (default: until Ctrl-C)",
+            "  --check                    only check the file and print the ffmpeg command per camera",
+            "  --kafka-properties-file F  Kafka client properties (TLS/SASL; see kafka-config/)",
+            "  --kafka.properties.K V     one Kafka client property");
+
+    private CamerasCommand() {
+    }
+
+    static int run(Args args, PrintStream out) throws Exception {
+        if (args.has("help")) {
+            out.println(USAGE);
+            return 0;
+        }
+        Path file = Path.of(args.required("config", "cameras.yaml"));
+        String servers = args.get("bootstrap-servers", "localhost:9092");
+        String topic = args.get("topic", WireFormat.DEFAULT_FRAMES_TOPIC);
+        Duration statusInterval = args.getDuration("status-interval", Duration.ofSeconds(5));
+        long startSeq = args.getLong("start-seq", System.currentTimeMillis());
+        Duration duration = args.getDuration("duration", null);
+        boolean check = args.getBoolean("check", false);
+        var user = KafkaClients.userProperties(args);
+        args.rejectUnknown();
+        if (startSeq < 0) {
+            throw new UsageException("--start-seq must be >= 0, got " + startSeq);
+        }
+        CameraConfig config;
+        try {
+            config = CameraConfig.read(file);
+        } catch (CameraConfigException e) {
+            throw new UsageException(e.getMessage());
+        }
+        String ffmpeg = VideoFrames.ffmpeg();
+        if (ffmpeg == null) {
+            throw new UsageException("ffmpeg not found: install it (e.g. apt-get install ffmpeg); every camera is "
+                    + "decoded by an ffmpeg child process");
+        }
+        if (check) {
+            out.println(file + ": " + config.cameras().size() + (config.cameras().size() == 1 ? " camera" : " cameras")
+                    + ", OK");
+            for (CameraConfig.Camera c : config.cameras()) {
+                out.printf(Locale.ROOT, "  %s (%s, line %d, max %s fps): %s%n", c.id(), c.kind().name()
+                        .toLowerCase(Locale.ROOT), c.line(), ProduceCommand.fmt(c.maxFps()),
+                        CameraConfig.redact(String.join(" ", CameraGateway.ffmpegCommand(ffmpeg, c))
+                                .replace(c.source(), CameraConfig.redact(c.source()))));
+            }
+            return 0;
+        }
+
+        checkTopic(servers, user, topic);
+        out.printf(Locale.ROOT, "camera gateway: %d camera%s from %s -> topic '%s' at %s (first seq %d)%n",
+                config.cameras().size(), config.cameras().size() == 1 ? "" : "s", file, topic, servers, startSeq);
+        CountDownLatch stopRequested = new CountDownLatch(1);
+        CountDownLatch finished = new CountDownLatch(1);
+        // Ctrl-C / SIGTERM: stop the cameras and flush the producer before the JVM exits
+        Thread hook = new Thread(() -> {
+            stopRequested.countDown();
+            try {
+                finished.await(20, TimeUnit.SECONDS);
+            } catch (InterruptedException ignored) {
+                // exiting
+            }
+        }, "mpvss-cameras-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try (FrameSender sender = new FrameSender(KafkaClients.producer(servers, user), topic)) {
+            CameraGateway gateway = CameraGateway.builder()
+                    .cameras(config.cameras())
+                    .ffmpeg(ffmpeg)
+                    .output(asOutput(sender))
+                    .splitter(VideoFrames::nextJpeg)
+                    .startSeq(startSeq)
+                    .out(out)
+                    .statusInterval(statusInterval)
+                    .build();
+            gateway.start();
+            out.println(duration == null ? "Ctrl-C to stop" : "stopping after " + duration.toSeconds() + " s");
+            long deadline = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
+            while (!gateway.ended() && gateway.failure() == null && System.nanoTime() - deadline < 0) {
+                if (stopRequested.await(200, TimeUnit.MILLISECONDS)) {
+                    break;
+                }
+            }
+            String failure = gateway.failure();
+            out.println("stopping the cameras ...");
+            gateway.stop();
+            gateway.printStatus();
+            if (failure != null) {
+                throw new IllegalStateException("sending to Kafka failed (" + failure + ")");
+            }
+            out.printf(Locale.ROOT, "stopped: %d frames acknowledged by Kafka%n", sender.acked());
+        } finally {
+            finished.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException ignored) {
+                // already shutting down
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * Fails at start-up, in one line, when Kafka cannot be reached or the topic does not exist (the producer would
+     * otherwise wait a minute per camera before giving up).
+     */
+    static void checkTopic(String servers, java.util.Properties user, String topic) throws Exception {
+        java.util.Properties p = new java.util.Properties();
+        p.putAll(user);
+        p.put(org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
+        p.put(org.apache.kafka.clients.admin.AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000");
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(p)) {
+            admin.describeTopics(java.util.List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException) {
+                throw new UsageException("topic '" + topic + "' does not exist at " + servers
+                        + " (create it: ./mpvss topics --bootstrap-servers " + servers + ")");
+            }
+            throw new IllegalStateException("cannot reach Kafka at " + servers + ": " + e.getCause().getMessage(),
+                    e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("cannot reach Kafka at " + servers + " within 30 s");
+        }
+    }
+
+    static FrameOutput asOutput(FrameSender sender) {
+        return new FrameOutput() {
+            @Override
+            public void send(String stream, long seq, long captureTs, byte[] jpeg) {
+                sender.send(stream, seq, captureTs, jpeg);
+            }
+
+            @Override
+            public long acked() {
+                return sender.acked();
+            }
+
+            @Override
+            public void flush() {
+                sender.flush();
+            }
+        };
+    }
+}

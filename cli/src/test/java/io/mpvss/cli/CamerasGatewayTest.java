@@ -1,0 +1,330 @@
+package io.mpvss.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import javax.imageio.ImageIO;
+
+import io.mpvss.cameras.CameraConfig;
+import io.mpvss.cameras.CameraGateway;
+import io.mpvss.cameras.CameraStatus;
+import io.mpvss.format.WireFormat;
+import io.mpvss.kafka.EmbeddedKafka;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The camera gateway end to end: live sources served on 127.0.0.1 by ffmpeg itself (an MJPEG-over-HTTP server and an
+ * RTSP publisher), the gateway's own ffmpeg children decoding them, frames on a real broker. Both sources are killed
+ * mid-stream and started again: the gateway reconnects and seq continues without reuse.
+ *
+ * <p>RTSP: ffmpeg has no RTSP server for players (its {@code -rtsp_flags listen} is an input option: ffmpeg then
+ * accepts a publisher's ANNOUNCE/RECORD, it cannot answer a PLAY). So the RTSP camera here is a publisher ffmpeg
+ * ({@code -f rtsp}) pushing to the gateway's camera with {@code listen: true}: a real RTSP session over TCP, through
+ * the same RTSP demuxer, RTP depacketizer and decoder that pull-mode cameras use.
+ */
+class CamerasGatewayTest {
+
+    private static EmbeddedKafka kafka;
+    private static String ffmpeg;
+
+    @TempDir
+    static Path dir;
+
+    @BeforeAll
+    static void start() throws Exception {
+        ffmpeg = VideoFrames.ffmpeg();
+        assumeTrue(ffmpeg != null, "ffmpeg not installed (scripts/test.sh installs it): camera gateway test skipped");
+        kafka = EmbeddedKafka.start();
+        kafka.createTopics("frames");
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** An MJPEG-over-HTTP camera: ffmpeg serving one client at http://127.0.0.1:port/cam, 10 fps. */
+    private static Process httpCamera(int port) throws IOException {
+        return new ProcessBuilder(ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin", "-re", "-f", "lavfi",
+                "-i", "testsrc=size=320x240:rate=10", "-q:v", "5", "-f", "mpjpeg", "-listen", "1",
+                "http://127.0.0.1:" + port + "/cam").redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    }
+
+    /** An RTSP camera that pushes: ffmpeg publishing MPEG-4 video over RTSP/TCP to the gateway's listener. */
+    private static Process rtspPublisher(int port) throws IOException {
+        return new ProcessBuilder(ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin", "-re", "-f", "lavfi",
+                "-i", "testsrc2=size=320x240:rate=10", "-pix_fmt", "yuv420p", "-c:v", "mpeg4", "-q:v", "5", "-f",
+                "rtsp", "-rtsp_transport", "tcp", "rtsp://127.0.0.1:" + port + "/dock").redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    }
+
+    private static void kill(Process p) throws InterruptedException {
+        p.destroyForcibly();
+        p.waitFor(5, TimeUnit.SECONDS);
+    }
+
+    /** Starts a process. */
+    interface Launcher {
+        Process start() throws IOException;
+    }
+
+    /**
+     * A live source as a camera behaves: ffmpeg's HTTP server serves one client and exits, and a publisher gives up
+     * when the gateway is not listening yet, so the source is started again whenever it ends, until it is killed
+     * (the camera dies).
+     */
+    static final class LiveSource {
+        private final Thread keeper;
+        private volatile boolean dead;
+        private volatile Process current;
+
+        LiveSource(String name, Launcher launcher) {
+            keeper = new Thread(() -> {
+                while (!dead) {
+                    try {
+                        current = launcher.start();
+                        current.waitFor();
+                        Thread.sleep(200);
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }, "source-" + name);
+            keeper.setDaemon(true);
+            keeper.start();
+        }
+
+        void kill() throws InterruptedException {
+            dead = true;
+            keeper.interrupt();
+            keeper.join(5000);
+            Process p = current;
+            if (p != null) {
+                CamerasGatewayTest.kill(p);
+            }
+        }
+    }
+
+    private static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - end > 0) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    @Test
+    void httpAndRtspCamerasSurviveTheirSourceDyingAndComingBack() throws Exception {
+        int httpPort = freePort();
+        int rtspPort = freePort();
+        Path yaml = dir.resolve("cameras.yaml");
+        Files.writeString(yaml, String.join("\n",
+                "defaults:",
+                "  reconnect_initial: 200ms",
+                "  reconnect_max: 1s",
+                "  stall_timeout: 5s",
+                "cameras:",
+                "  - id: lobby-http",
+                "    source: http://127.0.0.1:" + httpPort + "/cam",
+                "    fps: 5            # the source runs at 10: every other frame is dropped",
+                "  - id: dock-rtsp",
+                "    source: rtsp://127.0.0.1:" + rtspPort + "/dock",
+                "    listen: true",
+                ""), StandardCharsets.UTF_8);
+        CameraConfig config = CameraConfig.read(yaml);
+
+        // a consumer collecting every frame record as it lands
+        Map<String, List<ConsumerRecord<String, byte[]>>> byStream = new ConcurrentHashMap<>();
+        Properties cp = KafkaClients.consumer(kafka.bootstrapServers(), new Properties(), "cameras-test");
+        KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(cp);
+        consumer.subscribe(List.of("frames"));
+        volatileStop = false;
+        Thread poller = new Thread(() -> {
+            while (!volatileStop) {
+                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+                    byStream.computeIfAbsent(r.key(), k -> new CopyOnWriteArrayList<>()).add(r);
+                }
+            }
+        });
+        poller.start();
+
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        PrintStream logOut = new PrintStream(log, true, StandardCharsets.UTF_8);
+        long startSeq = 1_000;
+        List<LiveSource> sources = new ArrayList<>();
+        try (FrameSender sender = new FrameSender(KafkaClients.producer(kafka.bootstrapServers(), new Properties()),
+                "frames")) {
+            CameraGateway gateway = CameraGateway.builder()
+                    .cameras(config.cameras())
+                    .ffmpeg(ffmpeg)
+                    .output(CamerasCommand.asOutput(sender))
+                    .splitter(VideoFrames::nextJpeg)
+                    .startSeq(startSeq)
+                    .out(logOut)
+                    .statusInterval(Duration.ofSeconds(1))
+                    .build();
+            try {
+                LiveSource http = new LiveSource("http", () -> httpCamera(httpPort));
+                sources.add(http);
+                gateway.start();
+                LiveSource rtsp = new LiveSource("rtsp", () -> rtspPublisher(rtspPort));
+                sources.add(rtsp);
+                await("8 frames of each camera", Duration.ofSeconds(60), () -> count(byStream, "lobby-http") >= 8
+                        && count(byStream, "dock-rtsp") >= 8);
+
+                // both sources die ...
+                http.kill();
+                rtsp.kill();
+                int before = count(byStream, "lobby-http");
+                int beforeRtsp = count(byStream, "dock-rtsp");
+                await("both cameras to notice the drop", Duration.ofSeconds(30), () -> gateway.status().stream()
+                        .allMatch(s -> s.state() != CameraStatus.State.STREAMING));
+                Thread.sleep(1500); // a few failed reconnects against the closed HTTP port
+
+                // ... and come back on the same addresses
+                sources.add(new LiveSource("http-again", () -> httpCamera(httpPort)));
+                sources.add(new LiveSource("rtsp-again", () -> rtspPublisher(rtspPort)));
+                await("8 more frames of each camera after the restart", Duration.ofSeconds(60),
+                        () -> count(byStream, "lobby-http") >= before + 8
+                                && count(byStream, "dock-rtsp") >= beforeRtsp + 8);
+                List<CameraStatus> status = gateway.status();
+                for (CameraStatus s : status) {
+                    assertTrue(s.reconnects() >= 1, s.id() + " should have reconnected: " + s);
+                    assertEquals(CameraStatus.State.STREAMING, s.state(), s.toString());
+                    assertNotNull(s.lastError(), s.id() + " should report why it dropped");
+                }
+            } finally {
+                gateway.stop();
+                for (LiveSource src : sources) {
+                    src.kill();
+                }
+                // kept for people: what the gateway printed (also when the test fails)
+                Files.createDirectories(Path.of("target"));
+                Files.writeString(Path.of("target", "cameras-gateway-test.log"), log.toString(StandardCharsets.UTF_8),
+                        StandardCharsets.UTF_8);
+            }
+            // the gateway's children are gone
+            assertTrue(ProcessHandle.current().children().noneMatch(p -> p.info().command().orElse("")
+                    .contains("ffmpeg") && p.isAlive()), "ffmpeg children left running after stop()");
+        }
+        Thread.sleep(500);
+        volatileStop = true;
+        poller.join(5000);
+        consumer.close();
+
+        String output = log.toString(StandardCharsets.UTF_8);
+        assertTrue(output.contains("lobby-http") && output.contains("reconnects"), output);
+        assertTrue(output.contains("reconnecting in"), "an event line per drop:\n" + output);
+
+        for (String stream : List.of("lobby-http", "dock-rtsp")) {
+            List<ConsumerRecord<String, byte[]>> records = byStream.get(stream);
+            assertNotNull(records, stream);
+            long expectSeq = startSeq;
+            long lastTs = 0;
+            long maxGapMs = 0;
+            for (ConsumerRecord<String, byte[]> r : records) {
+                long seq = Long.parseLong(header(r, WireFormat.HEADER_SEQ));
+                long ts = Long.parseLong(header(r, WireFormat.HEADER_TS));
+                // seq: +1 per frame sent, across the reconnect, never reused
+                assertEquals(expectSeq, seq, stream + ": seq continuity at offset " + r.offset());
+                expectSeq++;
+                assertEquals(ts, r.timestamp(), "record timestamp = capture time");
+                assertTrue(ts >= lastTs, stream + ": capture time goes backwards at seq " + seq);
+                if (lastTs > 0) {
+                    maxGapMs = Math.max(maxGapMs, ts - lastTs);
+                }
+                lastTs = ts;
+                assertEquals("jpeg", header(r, WireFormat.HEADER_ENCODING));
+                var img = ImageIO.read(new ByteArrayInputStream(r.value()));
+                assertNotNull(img, stream + " seq " + seq + " is not a decodable JPEG");
+                assertEquals(320, img.getWidth());
+                assertEquals(240, img.getHeight());
+            }
+            // the outage is visible in the capture times (the sources were down for > 1.5 s)
+            assertTrue(maxGapMs >= 1500, stream + ": expected the outage as a gap in capture times, max gap "
+                    + maxGapMs + " ms");
+        }
+        // the fps cap: the HTTP camera runs at 10 fps, capped to 5: no two frames closer than half an interval
+        List<ConsumerRecord<String, byte[]>> http = byStream.get("lobby-http");
+        for (int i = 1; i < http.size(); i++) {
+            long gap = http.get(i).timestamp() - http.get(i - 1).timestamp();
+            assertTrue(gap >= 100 - 2, "frames " + (i - 1) + ", " + i + " of the 5 fps camera only " + gap
+                    + " ms apart");
+        }
+    }
+
+    private static volatile boolean volatileStop;
+
+    @Test
+    void badConfigurationOrAMissingTopicStopsStartUpWithOneLine() throws Exception {
+        Path yaml = dir.resolve("one.yaml");
+        Files.writeString(yaml, "cameras:\n  - id: a\n    source: http://127.0.0.1:9/x\n", StandardCharsets.UTF_8);
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int rc = Mpvss.execute(new String[] {"cameras", "--config", yaml.toString(), "--bootstrap-servers",
+                kafka.bootstrapServers(), "--topic", "no-such-topic"}, new PrintStream(new ByteArrayOutputStream()),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertEquals(2, rc);
+        assertEquals("mpvss cameras: topic 'no-such-topic' does not exist at " + kafka.bootstrapServers()
+                + " (create it: ./mpvss topics --bootstrap-servers " + kafka.bootstrapServers() + ")",
+                err.toString(StandardCharsets.UTF_8).trim());
+
+        Files.writeString(yaml, "cameras:\n  - id: a\n    source: http://127.0.0.1:9/x\n    fps: fast\n",
+                StandardCharsets.UTF_8);
+        err.reset();
+        rc = Mpvss.execute(new String[] {"cameras", "--config", yaml.toString()},
+                new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertEquals(2, rc);
+        assertEquals("mpvss cameras: " + yaml + " line 4: camera 'a': 'fps' must be a number, got 'fast'",
+                err.toString(StandardCharsets.UTF_8).trim());
+    }
+
+    private static int count(Map<String, List<ConsumerRecord<String, byte[]>>> m, String stream) {
+        List<ConsumerRecord<String, byte[]>> l = m.get(stream);
+        return l == null ? 0 : l.size();
+    }
+
+    private static String header(ConsumerRecord<String, byte[]> r, String name) {
+        var h = r.headers().lastHeader(name);
+        assertNotNull(h, "header " + name + " missing");
+        return new String(h.value(), StandardCharsets.UTF_8);
+    }
+}
