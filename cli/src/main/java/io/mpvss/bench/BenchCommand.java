@@ -14,6 +14,10 @@ import java.util.Map;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
+import io.mpvss.cli.Args;
+import io.mpvss.cli.RepoPaths;
+import io.mpvss.cli.UsageException;
+import io.mpvss.config.JobOptions;
 import io.mpvss.kafka.EmbeddedKafka;
 import io.mpvss.model.InferenceOptions;
 import io.mpvss.model.ModelBundle;
@@ -26,10 +30,10 @@ import io.mpvss.state.MaskPrecision;
  */
 public final class BenchCommand {
 
-    static final String USAGE = String.join("\n",
+    public static final String USAGE = String.join("\n",
             "usage: mpvss bench --frames DIR [options]",
             "  --frames DIR            clips to stream (DIR/<clip>/frames/*.jpg; demo clips or the test split)",
-            "  --model DIR             model bundle (default model-ops/bundle)",
+            "  --model.dir DIR         model bundle (default model-ops/bundle of this repository)",
             "  --streams LIST          camera streams S per run (default 1,8,64)",
             "  --intervals LIST        key intervals compared side by side (default 1,5)",
             "  --frames-total N        backlog frames per run, split over the streams (default 320)",
@@ -49,10 +53,11 @@ public final class BenchCommand {
             "  --profile-frames N      frames of the per-stage profile (default 100)",
             "  --graph-runs N          runs of each graph under ONNX Runtime's profiler (default 10; 0 = skip)",
             "  --thread-sweep LIST     model-only S=1 with these ONNX Runtime intra-op thread counts (default 1,2)",
-            "  --set KEY=VALUE         job/Flink setting for every run (repeatable)",
             "  --max-clips N           clips loaded from --frames (default 16)",
-            "  --timeout-s N           give up on a run after N seconds (default 120)",
-            "  --out DIR               output folder (default target/bench)");
+            "  --timeout DURATION      give up on a run after this long (default 120s)",
+            "  --out DIR               output folder (default target/bench)",
+            "  --<job option> VALUE    any job option or Flink key for every run, e.g. --inference.threads 1",
+            "                          (see `mpvss run --help`)");
 
     /**
      * Frames per inference call in the operator: {@code MaskPropagation.processElement} runs the segmentor or the
@@ -63,22 +68,10 @@ public final class BenchCommand {
     private BenchCommand() {
     }
 
-    public static void main(String[] args) throws Exception {
-        int rc;
-        try {
-            rc = run(args, System.out);
-        } catch (IllegalArgumentException e) {
-            System.err.println("mpvss bench: " + e.getMessage());
-            System.err.println(USAGE);
-            rc = 2;
-        }
-        System.exit(rc);
-    }
-
     /** Options. */
     public static final class Options {
         public Path frames;
-        public Path model = Path.of("model-ops/bundle");
+        public Path model;
         public List<Integer> streams = List.of(1, 8, 64);
         public List<Integer> intervals = List.of(1, 5);
         public int framesTotal = 320;
@@ -99,97 +92,58 @@ public final class BenchCommand {
         public int graphRuns = 10;
         public List<Integer> threadSweep = List.of(1, 2);
         public int threadSweepFrames = 40;
+        /** Job options and Flink keys for every run. */
         public Map<String, String> settings = new LinkedHashMap<>();
         public int maxClips = 16;
-        public long timeoutS = 120;
+        public Duration timeout = Duration.ofSeconds(120);
         public Path out = Path.of("target/bench");
 
-        public static Options parse(String[] args) {
+        /** Reads the options; every other option with a dot in its key is a job setting. */
+        public static Options from(Args args) {
             Options o = new Options();
-            for (int i = 0; i < args.length; i++) {
-                String a = args[i];
-                if (a.equals("-h") || a.equals("--help")) {
-                    throw new IllegalArgumentException("help");
-                }
-                if (!a.startsWith("--")) {
-                    throw new IllegalArgumentException("unexpected argument '" + a + "'");
-                }
-                String v;
-                int eq = a.indexOf('=');
-                if (eq > 0 && !a.startsWith("--set")) {
-                    v = a.substring(eq + 1);
-                    a = a.substring(0, eq);
-                } else {
-                    if (i + 1 >= args.length) {
-                        throw new IllegalArgumentException(a + " needs a value");
-                    }
-                    v = args[++i];
-                }
-                switch (a) {
-                    case "--frames" -> o.frames = Path.of(v);
-                    case "--model" -> o.model = Path.of(v);
-                    case "--streams" -> o.streams = ints(v);
-                    case "--intervals" -> o.intervals = ints(v);
-                    case "--frames-total" -> o.framesTotal = Integer.parseInt(v);
-                    case "--min-frames-per-stream" -> o.minFramesPerStream = Integer.parseInt(v);
-                    case "--model-only-frames-total" -> o.modelOnlyFramesTotal = Integer.parseInt(v);
-                    case "--model-only-repeats" -> o.modelOnlyRepeats = Math.max(1, Integer.parseInt(v));
-                    case "--backlog-repeats" -> o.backlogRepeats = Math.max(1, Integer.parseInt(v));
-                    case "--paced-intervals" -> o.pacedIntervals = ints(v);
-                    case "--paced-streams" -> o.pacedStreams = v.equals("none") ? List.of() : ints(v);
-                    case "--paced-seconds" -> o.pacedSeconds = Double.parseDouble(v);
-                    case "--paced-fraction" -> o.pacedFraction = Double.parseDouble(v);
-                    case "--guarantees" -> o.guarantees = List.of(v.split(","));
-                    case "--throughput-guarantee" -> o.throughputGuarantee = v;
-                    case "--checkpoint-ms" -> o.checkpointMs = Long.parseLong(v);
-                    case "--partitions" -> o.partitions = Integer.parseInt(v);
-                    case "--batch" -> o.batch = Integer.parseInt(v);
-                    case "--profile-frames" -> o.profileFrames = Integer.parseInt(v);
-                    case "--graph-runs" -> o.graphRuns = Integer.parseInt(v);
-                    case "--thread-sweep" -> o.threadSweep = v.equals("none") ? List.of() : ints(v);
-                    case "--max-clips" -> o.maxClips = Integer.parseInt(v);
-                    case "--timeout-s" -> o.timeoutS = Long.parseLong(v);
-                    case "--out" -> o.out = Path.of(v);
-                    case "--set" -> {
-                        int e = v.indexOf('=');
-                        if (e <= 0) {
-                            throw new IllegalArgumentException("--set expects KEY=VALUE, got '" + v + "'");
-                        }
-                        o.settings.put(v.substring(0, e), v.substring(e + 1));
-                    }
-                    default -> throw new IllegalArgumentException("unknown option " + a);
-                }
-            }
+            o.frames = args.getPath("frames", null);
+            o.model = RepoPaths.resolve(args.get(JobOptions.MODEL_DIR.key(), null), RepoPaths.BUNDLED_MODEL);
+            o.streams = args.getIntList("streams", o.streams);
+            o.intervals = args.getIntList("intervals", o.intervals);
+            o.framesTotal = args.getPositiveInt("frames-total", o.framesTotal);
+            o.minFramesPerStream = args.getPositiveInt("min-frames-per-stream", o.minFramesPerStream);
+            o.modelOnlyFramesTotal = args.getPositiveInt("model-only-frames-total", o.modelOnlyFramesTotal);
+            o.modelOnlyRepeats = args.getPositiveInt("model-only-repeats", o.modelOnlyRepeats);
+            o.backlogRepeats = args.getPositiveInt("backlog-repeats", o.backlogRepeats);
+            o.pacedIntervals = args.getIntList("paced-intervals", o.pacedIntervals);
+            o.pacedStreams = "none".equals(args.get("paced-streams", null)) ? List.of()
+                    : args.getIntList("paced-streams", o.streams);
+            o.pacedSeconds = args.getDouble("paced-seconds", o.pacedSeconds);
+            o.pacedFraction = args.getDouble("paced-fraction", o.pacedFraction);
+            o.guarantees = args.getList("guarantees", o.guarantees);
+            o.throughputGuarantee = args.get("throughput-guarantee", o.throughputGuarantee);
+            o.checkpointMs = args.getLong("checkpoint-ms", o.checkpointMs);
+            o.partitions = args.getPositiveInt("partitions", o.partitions);
+            o.batch = args.getInt("batch", o.batch);
+            o.profileFrames = args.getPositiveInt("profile-frames", o.profileFrames);
+            o.graphRuns = args.getInt("graph-runs", o.graphRuns);
+            o.threadSweep = "none".equals(args.get("thread-sweep", null)) ? List.of()
+                    : args.getIntList("thread-sweep", o.threadSweep);
+            o.maxClips = args.getPositiveInt("max-clips", o.maxClips);
+            o.timeout = args.getDuration("timeout", o.timeout);
+            o.out = args.getPath("out", o.out);
+            o.settings.putAll(args.jobSettings());
+            args.rejectUnknown();
             if (o.frames == null) {
-                throw new IllegalArgumentException("--frames is required");
-            }
-            if (o.pacedStreams == null) {
-                o.pacedStreams = o.streams;
+                throw new UsageException("--frames DIR is required");
             }
             return o;
         }
-
-        static List<Integer> ints(String csv) {
-            List<Integer> r = new ArrayList<>();
-            for (String s : csv.split(",")) {
-                if (!s.isBlank()) {
-                    r.add(Integer.parseInt(s.trim()));
-                }
-            }
-            return r;
-        }
     }
 
-    public static int run(String[] args, PrintStream log) throws Exception {
-        Options o;
-        try {
-            o = Options.parse(args);
-        } catch (IllegalArgumentException e) {
-            if ("help".equals(e.getMessage())) {
-                log.println(USAGE);
-                return 0;
-            }
-            throw e;
+    public static int run(Args args, PrintStream log) throws Exception {
+        if (args.has("help")) {
+            log.println(USAGE);
+            return 0;
+        }
+        Options o = Options.from(args);
+        if (!Files.isDirectory(o.frames)) {
+            throw new UsageException("no such folder: " + o.frames + " (--frames)");
         }
         BenchReport report = bench(o, log);
         Files.createDirectories(o.out);
@@ -323,8 +277,8 @@ public final class BenchCommand {
         List<PipelineBench.Result> backlog = new ArrayList<>();
         List<PipelineBench.Result> paced = new ArrayList<>();
         Map<String, String> settings = new LinkedHashMap<>(o.settings);
-        settings.put("model.dir", o.model.toString());
-        Duration timeout = Duration.ofSeconds(o.timeoutS);
+        settings.put(JobOptions.MODEL_DIR.key(), o.model.toString());
+        Duration timeout = o.timeout;
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             // backlog drain, K values interleaved, the best of --backlog-repeats runs per S and K (the same rule as
             // the model-only bound, so that both sides of the ratios are treated alike on a shared machine)

@@ -3,7 +3,6 @@ package io.mpvss.bench;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -12,27 +11,20 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.header.internals.RecordHeader;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
+import io.mpvss.cli.FrameSender;
+import io.mpvss.cli.KafkaClients;
+import io.mpvss.cli.LocalJob;
+import io.mpvss.cli.Mpvss;
 import io.mpvss.format.MaskDocument;
-import io.mpvss.format.WireFormat;
 import io.mpvss.job.MpvssJob;
 import io.mpvss.kafka.EmbeddedKafka;
 import io.mpvss.metrics.LatencyStats;
@@ -106,35 +98,34 @@ public final class PipelineBench {
         long warm = backlog ? 0 : (long) run.streams() * run.warmupPerStream();
         MaskCollector collector = new MaskCollector(kafka, masksTopic, run.streams());
         try (MemoryProbe mem = new MemoryProbe(200);
-             KafkaProducer<byte[], byte[]> producer = producer(kafka)) {
-            awaitLeaders(producer, List.of(framesTopic, masksTopic, dlqTopic));
+             FrameSender sender = new FrameSender(KafkaClients.producer(kafka.bootstrapServers(), PRODUCER),
+                     framesTopic)) {
+            sender.awaitLeaders(List.of(framesTopic, masksTopic, dlqTopic), Duration.ofSeconds(30));
             double produceSec = 0;
             if (backlog) {
                 log.printf(Locale.ROOT, "%s: producing a backlog of %d frames%n", tag, total);
                 long p0 = System.nanoTime();
                 for (int t = 0; t < run.framesPerStream(); t++) {
                     for (int s = 0; s < run.streams(); s++) {
-                        send(producer, framesTopic, s, t, System.currentTimeMillis(), frames.frame(s, t));
+                        sender.send(streamId(s), t, System.currentTimeMillis(), frames.frame(s, t));
                     }
                 }
-                producer.flush();
+                sender.flush();
                 produceSec = (System.nanoTime() - p0) / 1e9;
             }
             collector.start();
-            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-            MpvssJob.buildKafkaPipeline(env, conf);
             long j0 = System.nanoTime();
-            JobClient job = env.executeAsync("mpvss-bench-" + id);
+            LocalJob job = LocalJob.startKafkaPipeline(conf, "mpvss-bench-" + id);
             double offered = 0;
             try {
                 if (!backlog) {
                     // warm-up frames (model load, first key frames), not measured
                     for (int t = 0; t < run.warmupPerStream(); t++) {
                         for (int s = 0; s < run.streams(); s++) {
-                            send(producer, framesTopic, s, t, System.currentTimeMillis(), frames.frame(s, t));
+                            sender.send(streamId(s), t, System.currentTimeMillis(), frames.frame(s, t));
                         }
                     }
-                    producer.flush();
+                    sender.flush();
                     if (!collector.awaitCount(warm, run.timeout().toMillis())) {
                         log.printf("%s: warm-up incomplete (%d/%d masks)%n", tag, collector.count(), warm);
                     }
@@ -156,7 +147,7 @@ public final class PipelineBench {
                                     Thread.onSpinWait();
                                 }
                             }
-                            send(producer, framesTopic, s, t, System.currentTimeMillis(), frames.frame(s, t));
+                            sender.send(streamId(s), t, System.currentTimeMillis(), frames.frame(s, t));
                             sent++;
                             if (now >= nextLog) {
                                 nextLog = now + 5_000_000_000L;
@@ -165,7 +156,7 @@ public final class PipelineBench {
                             }
                         }
                     }
-                    producer.flush();
+                    sender.flush();
                     produceSec = (System.nanoTime() - p0) / 1e9;
                     offered = total / produceSec;
                 }
@@ -177,33 +168,22 @@ public final class PipelineBench {
                         nextLog = System.nanoTime() + 5_000_000_000L;
                         log.printf(Locale.ROOT, "%s: %d/%d masks%n", tag, collector.count() - warm, total);
                     }
-                    if (backlog && terminated(job) && collector.quietForMs() > 5000) {
+                    if (backlog && job.terminated() && collector.quietForMs() > 5000) {
                         break;
                     }
                 }
             } finally {
                 if (backlog) {
                     try {
-                        job.getJobExecutionResult().get(30, TimeUnit.SECONDS);
-                    } catch (TimeoutException e) {
-                        log.println(tag + ": job still running after the wait for its masks; cancelling it");
-                        cancelQuietly(job);
+                        job.stop(Duration.ofSeconds(30), log);
                     } catch (Exception e) {
-                        Throwable root = e;
-                        while (root.getCause() != null) {
-                            root = root.getCause();
-                        }
-                        // a finished job's MiniCluster may be gone before its result is fetched: not a failure
-                        if (!(root instanceof IllegalStateException && String.valueOf(root.getMessage())
-                                .contains("MiniCluster"))) {
-                            log.println(tag + ": JOB FAILED: " + root);
-                        }
+                        log.println(tag + ": JOB FAILED: " + Mpvss.rootMessage(e));
                     }
                 } else {
-                    if (terminated(job)) {
+                    if (job.terminated()) {
                         log.println(tag + ": JOB ENDED before it was cancelled (failed?), see the log file");
                     }
-                    cancelQuietly(job);
+                    job.close();
                 }
             }
             collector.stop();
@@ -231,14 +211,6 @@ public final class PipelineBench {
         }
     }
 
-    static void cancelQuietly(JobClient job) {
-        try {
-            job.cancel().get(60, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            // already gone
-        }
-    }
-
     static void deleteRecursively(Path dir) {
         try (java.util.stream.Stream<Path> s = Files.walk(dir)) {
             s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -247,73 +219,32 @@ public final class PipelineBench {
         }
     }
 
-    /** Whether the job has ended (a finished bounded job's MiniCluster may already be gone). */
-    static boolean terminated(JobClient job) {
-        try {
-            return job.getJobStatus().get(10, TimeUnit.SECONDS).isGloballyTerminalState();
-        } catch (Exception e) {
-            return true;
-        }
-    }
-
-    /** Waits until every partition of the topics has a leader in the producer's metadata. */
-    static void awaitLeaders(KafkaProducer<byte[], byte[]> producer, List<String> topics) throws InterruptedException {
-        long end = System.currentTimeMillis() + 30_000;
-        for (String t : topics) {
-            while (System.currentTimeMillis() < end) {
-                List<PartitionInfo> parts = producer.partitionsFor(t);
-                if (!parts.isEmpty() && parts.stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
-                    break;
-                }
-                Thread.sleep(100);
-            }
-        }
-    }
-
-    static KafkaProducer<byte[], byte[]> producer(EmbeddedKafka kafka) {
-        Properties p = new Properties();
-        p.putAll(kafka.clientProperties());
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        p.put(ProducerConfig.LINGER_MS_CONFIG, "2");
-        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(EmbeddedKafka.MAX_MESSAGE_BYTES));
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        // Plain (non-idempotent) producer, one request in flight: per-partition order is kept across retries, and
-        // the topics are brand new, where an idempotent producer's first batches can be rejected as out of order.
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
-        p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
-        return new KafkaProducer<>(p);
-    }
-
     static String streamId(int s) {
         return String.format(Locale.ROOT, "cam-%03d", s);
     }
 
-    static void send(KafkaProducer<byte[], byte[]> producer, String topic, int s, long seq, long ts, byte[] image) {
-        ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(topic, null, ts,
-                streamId(s).getBytes(StandardCharsets.UTF_8), image);
-        r.headers().add(new RecordHeader(WireFormat.HEADER_SEQ, Long.toString(seq).getBytes(StandardCharsets.UTF_8)));
-        r.headers().add(new RecordHeader(WireFormat.HEADER_TS, Long.toString(ts).getBytes(StandardCharsets.UTF_8)));
-        producer.send(r);
+    /**
+     * Frame producer settings on top of the tools' ({@link KafkaClients#producer}): plain (non-idempotent), one
+     * request in flight: per-partition order is kept across retries, and the topics are brand new, where an
+     * idempotent producer's first batches can be rejected as out of order.
+     */
+    private static final Properties PRODUCER = new Properties();
+    /** Masks are timestamped on arrival: do not let the broker hold a fetch back. */
+    private static final Properties COLLECTOR = new Properties();
+
+    static {
+        PRODUCER.put(ProducerConfig.LINGER_MS_CONFIG, "2");
+        PRODUCER.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
+        PRODUCER.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
+        COLLECTOR.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "10");
     }
 
-    static KafkaConsumer<byte[], byte[]> consumer(EmbeddedKafka kafka, String group) {
-        Properties p = new Properties();
-        p.putAll(kafka.clientProperties());
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "10");
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        return new KafkaConsumer<>(p);
+    static KafkaConsumer<String, byte[]> consumer(EmbeddedKafka kafka, String group) {
+        return new KafkaConsumer<>(KafkaClients.consumer(kafka.bootstrapServers(), COLLECTOR, group));
     }
 
     static long countRecords(EmbeddedKafka kafka, String topic) {
-        try (KafkaConsumer<byte[], byte[]> c = consumer(kafka, "count-" + topic + "-" + System.nanoTime())) {
+        try (KafkaConsumer<String, byte[]> c = consumer(kafka, "count-" + topic + "-" + System.nanoTime())) {
             c.subscribe(List.of(topic));
             long n = 0;
             long quietUntil = System.currentTimeMillis() + 2000;
@@ -330,7 +261,7 @@ public final class PipelineBench {
 
     /** Consumes the masks topic in a background thread, recording arrival times and latencies. */
     static final class MaskCollector implements Runnable {
-        private final KafkaConsumer<byte[], byte[]> consumer;
+        private final KafkaConsumer<String, byte[]> consumer;
         private final Thread thread;
         private final Set<String> seen = new HashSet<>();
         private volatile boolean running = true;
@@ -359,10 +290,10 @@ public final class PipelineBench {
         public void run() {
             try {
                 while (running) {
-                    ConsumerRecords<byte[], byte[]> recs = consumer.poll(Duration.ofMillis(50));
+                    ConsumerRecords<String, byte[]> recs = consumer.poll(Duration.ofMillis(50));
                     long now = System.nanoTime();
                     long wall = System.currentTimeMillis();
-                    for (ConsumerRecord<byte[], byte[]> r : recs) {
+                    for (ConsumerRecord<String, byte[]> r : recs) {
                         long a = System.nanoTime();
                         MaskDocument d = MaskDocument.fromJson(r.value());
                         long b = System.nanoTime();

@@ -10,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -19,9 +18,9 @@ import io.mpvss.format.LabelMapPng;
 import io.mpvss.metrics.ConfusionMatrix;
 import io.mpvss.metrics.LabelClips;
 import io.mpvss.metrics.LatencyStats;
+import io.mpvss.metrics.MaskScores;
 import io.mpvss.metrics.SegmentationMetrics;
 import io.mpvss.model.ModelManifest;
-import io.mpvss.render.Palette;
 
 /** The demo's numbers: counts, throughput, latency, mIoU against the clips' labels, DLQ; as JSON and Markdown. */
 final class DemoReport {
@@ -88,33 +87,83 @@ final class DemoReport {
         return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, "%.1f %%", 100 * v);
     }
 
-    static DemoReport build(ModelManifest manifest, Palette palette, Map<String, List<LabelClips.Frame>> frames,
-                            List<DemoCommand.Received> received, boolean replay, double fps, String guarantee,
-                            String checkpointEvery, int parallelism, long firstSentMs, long jobStartMs,
-                            long lastReceivedMs, long duplicates, DemoCommand.DlqSummary dlq, int badFrames)
-            throws IOException {
-        DemoReport rep = new DemoReport();
-        int k = manifest.numClasses();
-        List<String> names = List.of(manifest.classNames());
-        ConfusionMatrix all = new ConfusionMatrix(k);
-        ConfusionMatrix keyCm = new ConfusionMatrix(k);
-        ConfusionMatrix propCm = new ConfusionMatrix(k);
-        Map<String, ConfusionMatrix> perStreamCm = new TreeMap<>();
-        Map<String, long[]> perStreamCounts = new TreeMap<>(); // frames, key frames
-        LatencyStats e2e = new LatencyStats();
-        LatencyStats inJob = new LatencyStats();
-        LatencyStats processing = new LatencyStats();
-        LatencyStats processingKey = new LatencyStats();
-        LatencyStats processingProp = new LatencyStats();
-        long keyFrames = 0;
-        long scored = 0;
-        long sizeMismatch = 0;
-        long firstReceived = Long.MAX_VALUE;
-        long lastReceived = Long.MIN_VALUE;
-        // decoding is the expensive part: label maps and ground truth in parallel, counting below in order
-        record Decoded(LabelMapPng.Image map, LabelClips.LabelMap gt) {
+    /** The report of a demo run over {@code frames} (by stream) with {@code manifest}'s model. */
+    static Builder builder(ModelManifest manifest, Map<String, List<LabelClips.Frame>> frames) {
+        return new Builder(manifest, frames);
+    }
+
+    /** What the demo set and observed; defaults are the demo's own. */
+    static final class Builder {
+        private final ModelManifest manifest;
+        private final Map<String, List<LabelClips.Frame>> frames;
+        private List<DemoCommand.Received> received = List.of();
+        private boolean replay;
+        private double fps = 10;
+        private String guarantee = "exactly-once";
+        private String checkpointEvery = "1s";
+        private int parallelism = 1;
+        private long firstSentMs;
+        private long jobStartMs;
+        private long lastReceivedMs;
+        private long duplicates;
+        private DemoCommand.DlqSummary dlq = new DemoCommand.DlqSummary(0, Map.of(), List.of());
+        private int badFrames;
+
+        private Builder(ModelManifest manifest, Map<String, List<LabelClips.Frame>> frames) {
+            this.manifest = manifest;
+            this.frames = frames;
         }
-        List<Decoded> decoded = received.parallelStream().map(r -> {
+
+        /** The masks received, and how many repeats the reader dropped. */
+        Builder received(List<DemoCommand.Received> masks, long repeatsDropped) {
+            this.received = masks;
+            this.duplicates = repeatsDropped;
+            return this;
+        }
+
+        /** Replay (all frames queued, then a bounded job) or live cameras at {@code camerasFps}. */
+        Builder mode(boolean replayMode, double camerasFps) {
+            this.replay = replayMode;
+            this.fps = camerasFps;
+            return this;
+        }
+
+        /** The job's delivery guarantee, checkpoint interval and parallelism. */
+        Builder job(String deliveryGuarantee, String checkpointInterval, int jobParallelism) {
+            this.guarantee = deliveryGuarantee;
+            this.checkpointEvery = checkpointInterval;
+            this.parallelism = jobParallelism;
+            return this;
+        }
+
+        /** Wall-clock times (epoch ms): first frame sent, job started, last mask received. */
+        Builder timeline(long firstSent, long jobStart, long lastReceived) {
+            this.firstSentMs = firstSent;
+            this.jobStartMs = jobStart;
+            this.lastReceivedMs = lastReceived;
+            return this;
+        }
+
+        /** What reached the dead-letter topic, and how many corrupt frames were sent to get there. */
+        Builder deadLetters(DemoCommand.DlqSummary summary, int corruptFramesSent) {
+            this.dlq = summary;
+            this.badFrames = corruptFramesSent;
+            return this;
+        }
+
+        DemoReport build() throws IOException {
+            return DemoReport.build(this);
+        }
+    }
+
+    /** A received map decoded, with its ground truth (null: none). */
+    private record Decoded(LabelMapPng.Image map, LabelClips.LabelMap truth) {
+    }
+
+    /** Decoding is the expensive part: label maps and ground truth in parallel, scored in order afterwards. */
+    private static List<Decoded> decode(Map<String, List<LabelClips.Frame>> frames,
+                                        List<DemoCommand.Received> received) {
+        return received.parallelStream().map(r -> {
             LabelMapPng.Image lm = LabelMapPng.read(r.png());
             List<LabelClips.Frame> fl = frames.get(r.stream());
             LabelClips.LabelMap gt = null;
@@ -127,53 +176,53 @@ final class DemoReport {
             }
             return new Decoded(lm, gt);
         }).toList();
+    }
+
+    private static DemoReport build(Builder b) throws IOException {
+        ModelManifest manifest = b.manifest;
+        Map<String, List<LabelClips.Frame>> frames = b.frames;
+        List<DemoCommand.Received> received = b.received;
+        boolean replay = b.replay;
+        double fps = b.fps;
+        String guarantee = b.guarantee;
+        String checkpointEvery = b.checkpointEvery;
+        int parallelism = b.parallelism;
+        long duplicates = b.duplicates;
+        DemoCommand.DlqSummary dlq = b.dlq;
+        int badFrames = b.badFrames;
+        DemoReport rep = new DemoReport();
+        int k = manifest.numClasses();
+        MaskScores scores = new MaskScores(List.of(manifest.classNames()));
+        LatencyStats e2e = new LatencyStats();
+        LatencyStats inJob = new LatencyStats();
+        long firstReceived = Long.MAX_VALUE;
+        long lastReceived = Long.MIN_VALUE;
+        List<Decoded> decoded = decode(frames, received);
         for (int idx = 0; idx < received.size(); idx++) {
             DemoCommand.Received r = received.get(idx);
-            LabelMapPng.Image lm = decoded.get(idx).map();
-            long[] counts = new long[k];
-            for (byte b : lm.labels()) {
-                int c = b & 0xFF;
-                if (c < k) {
-                    counts[c]++;
-                }
-            }
-            Map<String, Long> cp = new LinkedHashMap<>();
-            for (int c = 0; c < k; c++) {
-                cp.put(names.get(c), counts[c]);
-            }
-            rep.classPixels.put(key(r.stream(), r.seq()), cp);
-            if (r.key()) {
-                keyFrames++;
-            }
-            perStreamCounts.computeIfAbsent(r.stream(), s -> new long[2])[0]++;
-            if (r.key()) {
-                perStreamCounts.get(r.stream())[1]++;
-            }
+            Decoded d = decoded.get(idx);
+            rep.classPixels.put(key(r.stream(), r.seq()), scores.classPixels(d.map().labels()));
+            scores.add(r.stream(), r.key(), r.processingMs(), d.map(), d.truth());
             e2e.add(Math.max(0, r.receivedMs() - r.captureTs()));
             inJob.add(Math.max(0, r.emittedTs() - r.captureTs()));
-            processing.add(r.processingMs());
-            (r.key() ? processingKey : processingProp).add(r.processingMs());
             firstReceived = Math.min(firstReceived, r.receivedMs());
             lastReceived = Math.max(lastReceived, r.receivedMs());
-
-            LabelClips.LabelMap gt = decoded.get(idx).gt();
-            if (gt != null) {
-                if (gt.width() != lm.width() || gt.height() != lm.height()) {
-                    sizeMismatch++;
-                    continue;
-                }
-                all.add(gt.labels(), lm.labels());
-                (r.key() ? keyCm : propCm).add(gt.labels(), lm.labels());
-                perStreamCm.computeIfAbsent(r.stream(), s -> new ConfusionMatrix(k)).add(gt.labels(), lm.labels());
-                scored++;
-            }
         }
+        ConfusionMatrix all = scores.all();
+        ConfusionMatrix keyCm = scores.keyFrames();
+        ConfusionMatrix propCm = scores.propagated();
+        LatencyStats processing = scores.processingMs();
+        LatencyStats processingKey = scores.processingMsKeyFrames();
+        LatencyStats processingProp = scores.processingMsPropagated();
+        long keyFrames = scores.keyFrameCount();
+        long scored = scores.scored();
+        long sizeMismatch = scores.sizeMismatches();
         long sent = frames.values().stream().mapToLong(List::size).sum();
         long n = received.size();
         double steadyFps = n > 1 && lastReceived > firstReceived ? (n - 1) * 1000.0 / (lastReceived - firstReceived)
                 : Double.NaN;
-        double wallS = (lastReceivedMs - (replay ? jobStartMs : firstSentMs)) / 1000.0;
-        SegmentationMetrics m = SegmentationMetrics.of(all, names);
+        double wallS = (b.lastReceivedMs - (replay ? b.jobStartMs : b.firstSentMs)) / 1000.0;
+        SegmentationMetrics m = scores.metrics();
         rep.miouText = scored > 0 ? pct(m.meanIoU()) : "n/a";
 
         Map<String, Object> j = rep.json;
@@ -213,12 +262,12 @@ final class DemoReport {
         q.put("per_class_iou", perClass);
         j.put("quality", q);
         List<Map<String, Object>> streams = new ArrayList<>();
-        perStreamCounts.forEach((s, c) -> {
+        scores.streamCounts().forEach((s, c) -> {
             Map<String, Object> e = new LinkedHashMap<>();
             e.put("stream", s);
-            e.put("frames", c[0]);
-            e.put("key_frames", c[1]);
-            ConfusionMatrix cm = perStreamCm.get(s);
+            e.put("frames", c.frames());
+            e.put("key_frames", c.keyFrames());
+            ConfusionMatrix cm = scores.stream(s);
             e.put("miou", cm == null ? null : num(cm.meanIoU()));
             streams.add(e);
         });
@@ -281,9 +330,9 @@ final class DemoReport {
             s.append("\n### Per-class IoU\n\n").append(m.toMarkdownTable());
         }
         s.append("\n### Per stream\n\n| stream | frames | key frames | mIoU |\n|---|---:|---:|---:|\n");
-        perStreamCounts.forEach((st, c) -> {
-            ConfusionMatrix cm = perStreamCm.get(st);
-            s.append("| ").append(st).append(" | ").append(c[0]).append(" | ").append(c[1]).append(" | ")
+        scores.streamCounts().forEach((st, c) -> {
+            ConfusionMatrix cm = scores.stream(st);
+            s.append("| ").append(st).append(" | ").append(c.frames()).append(" | ").append(c.keyFrames()).append(" | ")
                     .append(cm == null ? "n/a" : pct(cm.meanIoU())).append(" |\n");
         });
         return rep;

@@ -203,7 +203,7 @@ class CliKafkaTest {
         }
         Path out = dir.resolve("consume-out");
         assertEquals(0, run("consume", "--bootstrap-servers", kafka.bootstrapServers(), "--topic", "masks-c",
-                "--limit", "3", "--out", out.toString(), "--model-dir", model.toString(), "--frames",
+                "--limit", "3", "--out", out.toString(), "--model.dir", model.toString(), "--frames",
                 dir.resolve("consume-frames").toString(), "--sheet-step", "1"));
         for (int seq = 0; seq < 3; seq++) {
             Path png = out.resolve(String.format("overlays/cam-c/%06d.png", seq));

@@ -1,6 +1,7 @@
 package io.mpvss.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -49,7 +50,7 @@ class MpvssTest {
 
     @Test
     void badInputIsOneLineAndExitTwo(@TempDir Path dir) throws IOException {
-        Result missing = run("demo", "--clips", dir.resolve("nope").toString(), "--model-dir", dir.toString());
+        Result missing = run("demo", "--clips", dir.resolve("nope").toString(), "--model.dir", dir.toString());
         assertEquals(2, missing.rc());
         assertTrue(missing.err().startsWith("mpvss demo: no model bundle at"), missing.err());
 
@@ -77,5 +78,40 @@ class MpvssTest {
         for (Result r : new Result[] {missing, unknown, noInput, noFile, empty, badFrames}) {
             assertEquals(1, r.err().lines().count(), "one line: " + r.err());
         }
+    }
+
+    /** Every tool takes the model as --model.dir and job options as bare --key value; the old spellings are gone. */
+    @Test
+    void oneSpellingPerOptionInEveryCommand(@TempDir Path dir) {
+        for (String command : new String[] {"demo", "consume", "eval", "bench"}) {
+            Result help = run(command, "--help");
+            assertEquals(0, help.rc(), command);
+            assertTrue(help.out().contains("--model.dir DIR"), command + ": " + help.out());
+            assertFalse(help.out().contains("--model-dir") || help.out().contains("--model DIR")
+                    || help.out().contains("--set ") || help.out().contains("--timeout-s"), command + ": " + help.out());
+        }
+        String[][] oldSpellings = {
+            {"demo", "--model-dir", dir.toString()},
+            {"consume", "--model-dir", dir.toString()},
+            {"eval", "--data", dir.toString(), "--model", dir.toString()},
+            {"eval", "--data", dir.toString(), "--set", "inference.threads=1"},
+            {"bench", "--frames", dir.toString(), "--timeout-s", "5"},
+        };
+        for (String[] argv : oldSpellings) {
+            Result r = run(argv);
+            assertEquals(2, r.rc(), String.join(" ", argv) + ": " + r.err());
+            assertTrue(r.err().startsWith("mpvss " + argv[0] + ": unknown option --" + argv[argv.length - 2]
+                    .substring(2)), r.err());
+            assertEquals(1, r.err().lines().count(), "one line: " + r.err());
+        }
+        Result noData = run("eval", "--inference.threads", "1");
+        assertEquals(2, noData.rc());
+        assertTrue(noData.err().startsWith("mpvss eval: --data DIR is required"), noData.err());
+        Result badList = run("bench", "--frames", dir.toString(), "--streams", "1,many");
+        assertEquals(2, badList.rc());
+        assertTrue(badList.err().contains("--streams expects whole numbers"), badList.err());
+        Result noFrames = run("bench", "--frames", dir.resolve("nope").toString(), "--inference.threads", "1");
+        assertEquals(2, noFrames.rc());
+        assertTrue(noFrames.err().startsWith("mpvss bench: no such folder"), noFrames.err());
     }
 }
