@@ -20,6 +20,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 
+import io.mpvss.cli.DeadLetters;
 import io.mpvss.cli.FrameSender;
 import io.mpvss.cli.KafkaClients;
 import io.mpvss.cli.LocalJob;
@@ -62,53 +63,36 @@ public final class PipelineBench {
 
     private static final AtomicLong RUN_IDS = new AtomicLong();
 
+    /** The topics of one run (fresh per run: no run sees another's records). */
+    private record Topics(String frames, String masks, String dlq) {
+    }
+
     public static Result run(EmbeddedKafka kafka, BenchFrames frames, Run run, PrintStream log) throws Exception {
         long id = RUN_IDS.incrementAndGet();
         String tag = String.format(Locale.ROOT, "bench %s %s S=%d K=%d", run.mode(), run.guarantee(), run.streams(),
                 run.k());
-        String framesTopic = "frames-" + id;
-        String masksTopic = "masks-" + id;
-        String dlqTopic = "dlq-" + id;
-        kafka.createTopics(Map.of(framesTopic, run.partitions(), masksTopic, run.partitions(), dlqTopic, 1));
-
-        Map<String, String> settings = new LinkedHashMap<>();
-        settings.put("parallelism.default", "1");
+        Topics topics = new Topics("frames-" + id, "masks-" + id, "dlq-" + id);
+        kafka.createTopics(Map.of(topics.frames(), run.partitions(), topics.masks(), run.partitions(), topics.dlq(),
+                1));
         // Checkpoints on disk: the key frames of a few streams at the bundled resolution already exceed the
         // JobManager's in-memory checkpoint storage limit (5 MB), and a failed checkpoint would restart the job.
         Path ckpt = Files.createTempDirectory("mpvss-bench-ckpt-");
-        settings.put("execution.checkpointing.dir", ckpt.toUri().toString());
-        // A benchmark run that fails must say so, not restart in a loop.
-        settings.put("restart-strategy.type", "none");
-        settings.putAll(run.settings());
-        settings.put("kafka.bootstrap-servers", kafka.bootstrapServers());
-        settings.put("kafka.topic.frames", framesTopic);
-        settings.put("kafka.topic.masks", masksTopic);
-        settings.put("kafka.topic.dlq", dlqTopic);
-        settings.put("kafka.group-id", "mpvss-bench-" + id);
-        settings.put("kafka.transactional-id-prefix", "mpvss-bench-" + id);
-        settings.put("kafka.starting-offsets", "earliest");
-        settings.put("delivery.guarantee", run.guarantee());
-        settings.put("key.interval", Integer.toString(run.k()));
-        settings.put("execution.checkpointing.interval", run.checkpointMs() + " ms");
         boolean backlog = run.mode().equals("backlog");
-        settings.put("source.bounded", Boolean.toString(backlog));
-        Configuration conf = Configuration.fromMap(settings);
+        Configuration conf = jobConfiguration(run, kafka, topics, id, ckpt, backlog);
 
         long total = (long) run.streams() * run.framesPerStream();
         long warm = backlog ? 0 : (long) run.streams() * run.warmupPerStream();
-        MaskCollector collector = new MaskCollector(kafka, masksTopic, run.streams());
+        MaskCollector collector = new MaskCollector(kafka, topics.masks(), run.streams());
         try (MemoryProbe mem = new MemoryProbe(200);
              FrameSender sender = new FrameSender(KafkaClients.producer(kafka.bootstrapServers(), PRODUCER),
-                     framesTopic)) {
-            sender.awaitLeaders(List.of(framesTopic, masksTopic, dlqTopic), Duration.ofSeconds(30));
+                     topics.frames())) {
+            sender.awaitLeaders(List.of(topics.frames(), topics.masks(), topics.dlq()), Duration.ofSeconds(30));
             double produceSec = 0;
             if (backlog) {
                 log.printf(Locale.ROOT, "%s: producing a backlog of %d frames%n", tag, total);
                 long p0 = System.nanoTime();
                 for (int t = 0; t < run.framesPerStream(); t++) {
-                    for (int s = 0; s < run.streams(); s++) {
-                        sender.send(streamId(s), t, System.currentTimeMillis(), frames.frame(s, t));
-                    }
+                    sendRound(sender, frames, run.streams(), t);
                 }
                 sender.flush();
                 produceSec = (System.nanoTime() - p0) / 1e9;
@@ -116,91 +100,21 @@ public final class PipelineBench {
             collector.start();
             long j0 = System.nanoTime();
             LocalJob job = LocalJob.startKafkaPipeline(conf, "mpvss-bench-" + id);
-            double offered = 0;
             try {
                 if (!backlog) {
-                    // warm-up frames (model load, first key frames), not measured
-                    for (int t = 0; t < run.warmupPerStream(); t++) {
-                        for (int s = 0; s < run.streams(); s++) {
-                            sender.send(streamId(s), t, System.currentTimeMillis(), frames.frame(s, t));
-                        }
-                    }
-                    sender.flush();
-                    if (!collector.awaitCount(warm, run.timeout().toMillis())) {
-                        log.printf("%s: warm-up incomplete (%d/%d masks)%n", tag, collector.count(), warm);
-                    }
-                    collector.resetStats();
-                    log.printf(Locale.ROOT, "%s: warm, sending %d frames at %.1f frames/s%n", tag, total,
-                            run.pacedFps());
-                    long p0 = System.nanoTime();
-                    long sent = 0;
-                    long nextLog = p0;
-                    for (int t = run.warmupPerStream(); t < run.warmupPerStream() + run.framesPerStream(); t++) {
-                        for (int s = 0; s < run.streams(); s++) {
-                            long due = p0 + (long) (sent * 1e9 / run.pacedFps());
-                            long now;
-                            while ((now = System.nanoTime()) < due) {
-                                long ms = (due - now) / 1_000_000;
-                                if (ms > 0) {
-                                    Thread.sleep(ms);
-                                } else {
-                                    Thread.onSpinWait();
-                                }
-                            }
-                            sender.send(streamId(s), t, System.currentTimeMillis(), frames.frame(s, t));
-                            sent++;
-                            if (now >= nextLog) {
-                                nextLog = now + 5_000_000_000L;
-                                log.printf(Locale.ROOT, "%s: sent %d/%d, received %d%n", tag, sent, total,
-                                        collector.count() - warm);
-                            }
-                        }
-                    }
-                    sender.flush();
-                    produceSec = (System.nanoTime() - p0) / 1e9;
-                    offered = total / produceSec;
+                    warmUp(sender, frames, run, collector, warm, tag, log);
+                    produceSec = producePaced(sender, frames, run, collector, warm, tag, log);
                 }
-                long deadline = System.nanoTime() + run.timeout().toNanos();
-                long nextLog = System.nanoTime() + 5_000_000_000L;
-                while (collector.count() < warm + total && System.nanoTime() < deadline) {
-                    Thread.sleep(50);
-                    if (System.nanoTime() > nextLog) {
-                        nextLog = System.nanoTime() + 5_000_000_000L;
-                        log.printf(Locale.ROOT, "%s: %d/%d masks%n", tag, collector.count() - warm, total);
-                    }
-                    if (backlog && job.terminated() && collector.quietForMs() > 5000) {
-                        break;
-                    }
-                }
+                awaitMasks(collector, job, backlog, warm, total, run.timeout(), tag, log);
             } finally {
-                if (backlog) {
-                    try {
-                        job.stop(Duration.ofSeconds(30), log);
-                    } catch (Exception e) {
-                        log.println(tag + ": JOB FAILED: " + Mpvss.rootMessage(e));
-                    }
-                } else {
-                    if (job.terminated()) {
-                        log.println(tag + ": JOB ENDED before it was cancelled (failed?), see the log file");
-                    }
-                    job.close();
-                }
+                stop(job, backlog, tag, log);
             }
             collector.stop();
-            long received = collector.count() - warm;
-            double startup = collector.firstNanos() > 0 ? (collector.firstNanos() - j0) / 1e9 : Double.NaN;
-            double drain = (collector.lastNanos() - collector.firstNanos()) / 1e9;
-            double fps = received > 1 && drain > 0 ? (received - 1) / drain : Double.NaN;
-            double wallFps = received / ((collector.lastNanos() - j0) / 1e9);
-            double consumeMs = collector.consumeMsPerMask();
-            long dead = countRecords(kafka, dlqTopic);
-            Result r = new Result(run.mode(), run.guarantee(), run.streams(), run.k(), total, received,
-                    collector.duplicates(), collector.keyFrames(), produceSec, startup, drain, fps, wallFps,
-                    offered, collector.latency().isEmpty() ? null : collector.latency().summary(),
-                    collector.processing().isEmpty() ? null : collector.processing().summary(), consumeMs,
-                    mem.peakHeapUsed(), mem.peakRss(), mem.peakDirect(), dead, received >= total);
+            long dead = DeadLetters.read(kafka.bootstrapServers(), topics.dlq()).count();
+            Result r = result(run, collector, mem, warm, total, produceSec, backlog ? 0 : total / produceSec, j0,
+                    dead);
             log.printf(Locale.ROOT, "%s: %d/%d masks, %.1f frames/s (steady), %.1f frames/s incl. start-up %.1f s%s%n",
-                    tag, received, total, fps, wallFps, startup,
+                    tag, r.masksReceived(), total, r.fps(), r.wallFps(), r.startupSeconds(),
                     r.latencyMs() == null || backlog ? ""
                             : String.format(Locale.ROOT, ", latency p50 %.0f p95 %.0f p99 %.0f ms",
                                     r.latencyMs().p50(), r.latencyMs().p95(), r.latencyMs().p99()));
@@ -209,6 +123,129 @@ public final class PipelineBench {
             collector.stop();
             deleteRecursively(ckpt);
         }
+    }
+
+    private static Configuration jobConfiguration(Run run, EmbeddedKafka kafka, Topics topics, long id, Path ckpt,
+                                                  boolean bounded) {
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("parallelism.default", "1");
+        settings.put("execution.checkpointing.dir", ckpt.toUri().toString());
+        // A benchmark run that fails must say so, not restart in a loop.
+        settings.put("restart-strategy.type", "none");
+        settings.putAll(run.settings());
+        settings.put("kafka.bootstrap-servers", kafka.bootstrapServers());
+        settings.put("kafka.topic.frames", topics.frames());
+        settings.put("kafka.topic.masks", topics.masks());
+        settings.put("kafka.topic.dlq", topics.dlq());
+        settings.put("kafka.group-id", "mpvss-bench-" + id);
+        settings.put("kafka.transactional-id-prefix", "mpvss-bench-" + id);
+        settings.put("kafka.starting-offsets", "earliest");
+        settings.put("delivery.guarantee", run.guarantee());
+        settings.put("key.interval", Integer.toString(run.k()));
+        settings.put("execution.checkpointing.interval", run.checkpointMs() + " ms");
+        settings.put("source.bounded", Boolean.toString(bounded));
+        return Configuration.fromMap(settings);
+    }
+
+    /** Frame {@code t} of every stream, capture time now. */
+    private static void sendRound(FrameSender sender, BenchFrames frames, int streams, int t) {
+        for (int s = 0; s < streams; s++) {
+            sender.send(streamId(s), t, System.currentTimeMillis(), frames.frame(s, t));
+        }
+    }
+
+    /** Warm-up frames (model load, first key frames), not measured. */
+    private static void warmUp(FrameSender sender, BenchFrames frames, Run run, MaskCollector collector, long warm,
+                               String tag, PrintStream log) throws InterruptedException {
+        for (int t = 0; t < run.warmupPerStream(); t++) {
+            sendRound(sender, frames, run.streams(), t);
+        }
+        sender.flush();
+        if (!collector.awaitCount(warm, run.timeout().toMillis())) {
+            log.printf("%s: warm-up incomplete (%d/%d masks)%n", tag, collector.count(), warm);
+        }
+        collector.resetStats();
+    }
+
+    /** The measured frames at the paced rate, capture time = send time; returns the seconds it took. */
+    private static double producePaced(FrameSender sender, BenchFrames frames, Run run, MaskCollector collector,
+                                       long warm, String tag, PrintStream log) throws InterruptedException {
+        long total = (long) run.streams() * run.framesPerStream();
+        log.printf(Locale.ROOT, "%s: warm, sending %d frames at %.1f frames/s%n", tag, total, run.pacedFps());
+        long p0 = System.nanoTime();
+        long sent = 0;
+        long nextLog = p0;
+        for (int t = run.warmupPerStream(); t < run.warmupPerStream() + run.framesPerStream(); t++) {
+            for (int s = 0; s < run.streams(); s++) {
+                long due = p0 + (long) (sent * 1e9 / run.pacedFps());
+                long now;
+                while ((now = System.nanoTime()) < due) {
+                    long ms = (due - now) / 1_000_000;
+                    if (ms > 0) {
+                        Thread.sleep(ms);
+                    } else {
+                        Thread.onSpinWait();
+                    }
+                }
+                sender.send(streamId(s), t, System.currentTimeMillis(), frames.frame(s, t));
+                sent++;
+                if (now >= nextLog) {
+                    nextLog = now + 5_000_000_000L;
+                    log.printf(Locale.ROOT, "%s: sent %d/%d, received %d%n", tag, sent, total,
+                            collector.count() - warm);
+                }
+            }
+        }
+        sender.flush();
+        return (System.nanoTime() - p0) / 1e9;
+    }
+
+    /** Until every mask has come, the timeout, or (bounded) the job has ended and no mask came for 5 s. */
+    private static void awaitMasks(MaskCollector collector, LocalJob job, boolean bounded, long warm, long total,
+                                   Duration timeout, String tag, PrintStream log) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long nextLog = System.nanoTime() + 5_000_000_000L;
+        while (collector.count() < warm + total && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+            if (System.nanoTime() > nextLog) {
+                nextLog = System.nanoTime() + 5_000_000_000L;
+                log.printf(Locale.ROOT, "%s: %d/%d masks%n", tag, collector.count() - warm, total);
+            }
+            if (bounded && job.terminated() && collector.quietForMs() > 5000) {
+                break;
+            }
+        }
+    }
+
+    /** A bounded job is given 30 s to finish; a paced one is cancelled. Failures are logged, not thrown. */
+    private static void stop(LocalJob job, boolean bounded, String tag, PrintStream log) {
+        if (bounded) {
+            try {
+                job.stop(Duration.ofSeconds(30), log);
+            } catch (Exception e) {
+                log.println(tag + ": JOB FAILED: " + Mpvss.rootMessage(e));
+            }
+        } else {
+            if (job.terminated()) {
+                log.println(tag + ": JOB ENDED before it was cancelled (failed?), see the log file");
+            }
+            job.close();
+        }
+    }
+
+    private static Result result(Run run, MaskCollector collector, MemoryProbe mem, long warm, long total,
+                                 double produceSec, double offered, long j0, long dead) {
+        long received = collector.count() - warm;
+        double startup = collector.firstNanos() > 0 ? (collector.firstNanos() - j0) / 1e9 : Double.NaN;
+        double drain = (collector.lastNanos() - collector.firstNanos()) / 1e9;
+        double fps = received > 1 && drain > 0 ? (received - 1) / drain : Double.NaN;
+        double wallFps = received / ((collector.lastNanos() - j0) / 1e9);
+        return new Result(run.mode(), run.guarantee(), run.streams(), run.k(), total, received,
+                collector.duplicates(), collector.keyFrames(), produceSec, startup, drain, fps, wallFps,
+                offered, collector.latency().isEmpty() ? null : collector.latency().summary(),
+                collector.processing().isEmpty() ? null : collector.processing().summary(),
+                collector.consumeMsPerMask(), mem.peakHeapUsed(), mem.peakRss(), mem.peakDirect(), dead,
+                received >= total);
     }
 
     static void deleteRecursively(Path dir) {
@@ -241,22 +278,6 @@ public final class PipelineBench {
 
     static KafkaConsumer<String, byte[]> consumer(EmbeddedKafka kafka, String group) {
         return new KafkaConsumer<>(KafkaClients.consumer(kafka.bootstrapServers(), COLLECTOR, group));
-    }
-
-    static long countRecords(EmbeddedKafka kafka, String topic) {
-        try (KafkaConsumer<String, byte[]> c = consumer(kafka, "count-" + topic + "-" + System.nanoTime())) {
-            c.subscribe(List.of(topic));
-            long n = 0;
-            long quietUntil = System.currentTimeMillis() + 2000;
-            while (System.currentTimeMillis() < quietUntil) {
-                int got = c.poll(Duration.ofMillis(200)).count();
-                n += got;
-                if (got > 0) {
-                    quietUntil = System.currentTimeMillis() + 1000;
-                }
-            }
-            return n;
-        }
     }
 
     /** Consumes the masks topic in a background thread, recording arrival times and latencies. */

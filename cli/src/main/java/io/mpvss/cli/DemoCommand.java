@@ -2,7 +2,6 @@ package io.mpvss.cli;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,14 +12,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
 import io.mpvss.format.MaskDocument;
-import io.mpvss.format.WireFormat;
 import io.mpvss.config.JobOptions;
 import io.mpvss.config.StartingOffsets;
 import io.mpvss.kafka.EmbeddedKafka;
@@ -29,11 +26,6 @@ import io.mpvss.model.ModelManifest;
 import io.mpvss.render.Palette;
 
 import org.apache.flink.configuration.Configuration;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.header.Header;
 
 /**
  * {@code mpvss demo}: the whole system on one machine. A real Kafka broker (in-process KRaft), the bundled clips
@@ -177,7 +169,7 @@ final class DemoCommand {
 
     /** What streaming the clips through Kafka and the job gave. */
     record Streamed(List<Received> received, long firstSentMs, long jobStartMs, long lastReceivedMs, long duplicates,
-                    DlqSummary dlq, MaskReader.End end) {
+                    DeadLetters dlq, MaskReader.End end) {
     }
 
     static int run(Args args, PrintStream out) throws Exception {
@@ -261,7 +253,7 @@ final class DemoCommand {
             try (Session session = new Session(o, in, conf, out)) {
                 st = session.run();
             }
-            DlqSummary dlq = readDlq(kafka.bootstrapServers(), dlqTopic);
+            DeadLetters dlq = DeadLetters.read(kafka.bootstrapServers(), dlqTopic);
             out.println("  stopping Kafka ...");
             return new Streamed(st.received(), st.firstSentMs(), st.jobStartMs(), st.lastReceivedMs(),
                     st.duplicates(), dlq, st.end());
@@ -548,48 +540,8 @@ final class DemoCommand {
         byte[] real = Files.readAllBytes(frames.values().iterator().next().get(0).image());
         byte[] cut = java.util.Arrays.copyOf(real, Math.min(real.length, 600));
         for (int j = 0; j < n; j++) {
-            ProducerRecord<String, byte[]> r = new ProducerRecord<>(sender.topic(), null, ts,
-                    "demo-broken-camera", cut);
-            r.headers().add(WireFormat.HEADER_SEQ, Long.toString(j).getBytes(StandardCharsets.UTF_8));
-            r.headers().add(WireFormat.HEADER_TS, Long.toString(ts).getBytes(StandardCharsets.UTF_8));
-            sender.sendRaw(r);
+            sender.send("demo-broken-camera", j, ts, cut);
         }
-    }
-
-    /** What ended up in the dead-letter topic. */
-    record DlqSummary(long count, Map<String, Long> byErrorClass, List<String> examples) {
-    }
-
-    static DlqSummary readDlq(String servers, String topic) {
-        Properties p = KafkaClients.consumer(servers, new Properties(), "mpvss-demo-dlq");
-        Map<String, Long> byClass = new TreeMap<>();
-        List<String> examples = new ArrayList<>();
-        long n = 0;
-        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p)) {
-            List<TopicPartition> parts = c.partitionsFor(topic, Duration.ofSeconds(10)).stream()
-                    .map(i -> new TopicPartition(topic, i.partition())).toList();
-            c.assign(parts);
-            c.seekToBeginning(parts);
-            Map<TopicPartition, Long> endOffsets = c.endOffsets(parts, Duration.ofSeconds(10));
-            long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-            while (System.nanoTime() < deadline && parts.stream().anyMatch(tp -> c.position(tp) < endOffsets.get(tp))) {
-                for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
-                    n++;
-                    String cls = header(r, WireFormat.DLQ_ERROR_CLASS);
-                    byClass.merge(cls == null ? "?" : cls, 1L, Long::sum);
-                    if (examples.size() < 3) {
-                        examples.add(r.key() + " seq " + header(r, WireFormat.HEADER_SEQ) + ": " + cls + " \u2014 "
-                                + header(r, WireFormat.DLQ_ERROR_MESSAGE));
-                    }
-                }
-            }
-        }
-        return new DlqSummary(n, byClass, examples);
-    }
-
-    private static String header(ConsumerRecord<?, ?> r, String name) {
-        Header h = r.headers().lastHeader(name);
-        return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
     }
 
     /** Removes the previous run's outputs (only the files this command writes). */

@@ -106,7 +106,7 @@ final class DemoReport {
         private long jobStartMs;
         private long lastReceivedMs;
         private long duplicates;
-        private DemoCommand.DlqSummary dlq = new DemoCommand.DlqSummary(0, Map.of(), List.of());
+        private DeadLetters dlq = new DeadLetters(0, Map.of(), List.of());
         private int badFrames;
 
         private Builder(ModelManifest manifest, Map<String, List<LabelClips.Frame>> frames) {
@@ -145,7 +145,7 @@ final class DemoReport {
         }
 
         /** What reached the dead-letter topic, and how many corrupt frames were sent to get there. */
-        Builder deadLetters(DemoCommand.DlqSummary summary, int corruptFramesSent) {
+        Builder deadLetters(DeadLetters summary, int corruptFramesSent) {
             this.dlq = summary;
             this.badFrames = corruptFramesSent;
             return this;
@@ -188,7 +188,7 @@ final class DemoReport {
         String checkpointEvery = b.checkpointEvery;
         int parallelism = b.parallelism;
         long duplicates = b.duplicates;
-        DemoCommand.DlqSummary dlq = b.dlq;
+        DeadLetters dlq = b.dlq;
         int badFrames = b.badFrames;
         DemoReport rep = new DemoReport();
         int k = manifest.numClasses();

@@ -54,8 +54,7 @@ public final class FrameSender implements AutoCloseable {
         sendRaw(r);
     }
 
-    /** Sends a record as given (e.g. a deliberately broken one). */
-    public void sendRaw(ProducerRecord<String, byte[]> r) {
+    private void sendRaw(ProducerRecord<String, byte[]> r) {
         check();
         int size = r.value() == null ? 0 : r.value().length;
         producer.send(r, (md, e) -> {

@@ -68,7 +68,7 @@ class DemoReportTest {
                         new ModelManifest.ClassInfo(1, "car", new int[] {4, 5, 6})), 2, 16,
                 new ModelManifest.GraphInfo("segmentor.onnx", "x", 1.0),
                 new ModelManifest.GraphInfo("propagator.onnx", "y", 0.1));
-        DemoCommand.DlqSummary dlq = new DemoCommand.DlqSummary(1, Map.of("undecodable-image", 1L), List.of("x"));
+        DeadLetters dlq = new DeadLetters(1, Map.of("undecodable-image", 1L), List.of("x"));
         DemoReport r = DemoReport.builder(m, frames)
                 .received(received, 0)
                 .mode(false, 10)
