@@ -103,11 +103,11 @@ run "$PY" model-ops/scripts/synth.py --split test --clips "$CLIPS" --frames "$FR
     --format jpg --out "$SPLIT"
 
 step "eval: K=$INTERVALS through the operator (+ state.mask-precision=fp32 at K=5 against the default fp16)"
-run "${JAVA[@]}" io.mpvss.cli.Mpvss eval --data "$SPLIT" --model.dir "$MODEL" --intervals "$INTERVALS" \
+run "${JAVA[@]}" io.mpvss.cli.Mpvss eval --clips "$SPLIT" --model.dir "$MODEL" --intervals "$INTERVALS" \
     --compare state.mask-precision=fp32,fp16 --compare-k 5 --inference.threads "$THREADS" --out "$OUT/eval"
 
 step "bench: S=$STREAMS streams, K=1 vs K=5, Kafka + Flink, model-only bound, state, memory"
-run "${JAVA[@]}" io.mpvss.cli.Mpvss bench --frames "$SPLIT" --model.dir "$MODEL" --streams "$STREAMS" \
+run "${JAVA[@]}" io.mpvss.cli.Mpvss bench --clips "$SPLIT" --model.dir "$MODEL" --streams "$STREAMS" \
     --intervals 1,5 --frames-total "$FRAMES_TOTAL" --paced-seconds "$PACED_SECONDS" --inference.threads "$THREADS" \
     --out "$OUT/bench"
 

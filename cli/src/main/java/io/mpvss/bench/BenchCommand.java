@@ -1,8 +1,6 @@
 package io.mpvss.bench;
 
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -11,10 +9,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-
 import io.mpvss.cli.Args;
+import io.mpvss.cli.ReportFiles;
 import io.mpvss.cli.RepoPaths;
 import io.mpvss.cli.UsageException;
 import io.mpvss.config.JobOptions;
@@ -31,8 +27,8 @@ import io.mpvss.state.MaskPrecision;
 public final class BenchCommand {
 
     public static final String USAGE = String.join("\n",
-            "usage: mpvss bench --frames DIR [options]",
-            "  --frames DIR            clips to stream (DIR/<clip>/frames/*.jpg; demo clips or the test split)",
+            "usage: mpvss bench --clips DIR [options]",
+            "  --clips DIR             clips to stream (DIR/<clip>/frames/*.jpg; demo clips or the test split)",
             "  --model.dir DIR         model bundle (default model-ops/bundle of this repository)",
             "  --streams LIST          camera streams S per run (default 1,8,64)",
             "  --intervals LIST        key intervals compared side by side (default 1,5)",
@@ -53,7 +49,7 @@ public final class BenchCommand {
             "  --profile-frames N      frames of the per-stage profile (default 100)",
             "  --graph-runs N          runs of each graph under ONNX Runtime's profiler (default 10; 0 = skip)",
             "  --thread-sweep LIST     model-only S=1 with these ONNX Runtime intra-op thread counts (default 1,2)",
-            "  --max-clips N           clips loaded from --frames (default 16)",
+            "  --max-clips N           clips loaded from --clips (default 16)",
             "  --timeout DURATION      give up on a run after this long (default 120s)",
             "  --out DIR               output folder (default target/bench)",
             "  --<job option> VALUE    any job option or Flink key for every run, e.g. --inference.threads 1",
@@ -101,7 +97,7 @@ public final class BenchCommand {
         /** Reads the options; every other option with a dot in its key is a job setting. */
         public static Options from(Args args) {
             Options o = new Options();
-            o.frames = args.getPath("frames", null);
+            o.frames = args.getFolder("clips", null);
             o.model = RepoPaths.resolve(args.get(JobOptions.MODEL_DIR.key(), null), RepoPaths.BUNDLED_MODEL);
             o.streams = args.getIntList("streams", o.streams);
             o.intervals = args.getIntList("intervals", o.intervals);
@@ -130,7 +126,7 @@ public final class BenchCommand {
             o.settings.putAll(args.jobSettings());
             args.rejectUnknown();
             if (o.frames == null) {
-                throw new UsageException("--frames DIR is required");
+                throw new UsageException("--clips DIR is required");
             }
             return o;
         }
@@ -142,14 +138,8 @@ public final class BenchCommand {
             return 0;
         }
         Options o = Options.from(args);
-        if (!Files.isDirectory(o.frames)) {
-            throw new UsageException("no such folder: " + o.frames + " (--frames)");
-        }
         BenchReport report = bench(o, log);
-        Files.createDirectories(o.out);
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
-                .writeValue(o.out.resolve("bench.json").toFile(), report);
-        Files.writeString(o.out.resolve("bench.md"), report.toMarkdown(), StandardCharsets.UTF_8);
+        ReportFiles.write(o.out, "bench", report, report.toMarkdown());
         log.println();
         log.print(report.toMarkdown());
         log.println("wrote " + o.out.resolve("bench.json") + ", " + o.out.resolve("bench.md"));

@@ -162,6 +162,15 @@ public final class Args {
         return v == null ? def : Path.of(v);
     }
 
+    /** A folder that must exist if given ("no such folder: X (--key)" otherwise). */
+    public Path getFolder(String key, Path def) {
+        Path p = getPath(key, def);
+        if (p != null && !Files.isDirectory(p)) {
+            throw new UsageException("no such folder: " + p + " (--" + key + ")");
+        }
+        return p;
+    }
+
     /** All options, in the order given. */
     public Map<String, String> asMap() {
         return java.util.Collections.unmodifiableMap(values);

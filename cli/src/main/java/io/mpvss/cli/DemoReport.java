@@ -1,8 +1,6 @@
 package io.mpvss.cli;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -10,9 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 
 import io.mpvss.format.LabelMapPng;
 import io.mpvss.metrics.ConfusionMatrix;
@@ -51,9 +46,7 @@ final class DemoReport {
     }
 
     void write(Path dir) throws IOException {
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(dir.resolve("summary.json").toFile(),
-                json);
-        Files.writeString(dir.resolve("summary.md"), md.toString(), StandardCharsets.UTF_8);
+        ReportFiles.write(dir, "summary", json, md.toString());
     }
 
     private static Object num(double v) {

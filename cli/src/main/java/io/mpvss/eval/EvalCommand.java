@@ -2,8 +2,6 @@ package io.mpvss.eval;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,11 +21,9 @@ import org.apache.flink.connector.datagen.source.DataGeneratorSource;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-
 import io.mpvss.cli.Args;
 import io.mpvss.cli.LocalJob;
+import io.mpvss.cli.ReportFiles;
 import io.mpvss.cli.RepoPaths;
 import io.mpvss.cli.UsageException;
 import io.mpvss.config.JobOptions;
@@ -54,8 +50,8 @@ import io.mpvss.model.ModelManifest;
 public final class EvalCommand {
 
     public static final String USAGE = String.join("\n",
-            "usage: mpvss eval --data DIR [options]",
-            "  --data DIR           labelled clips: DIR/<clip>/frames/000000.jpg, DIR/<clip>/labels/000000.png",
+            "usage: mpvss eval --clips DIR [options]",
+            "  --clips DIR          labelled clips: DIR/<clip>/frames/000000.jpg, DIR/<clip>/labels/000000.png",
             "  --model.dir DIR      model bundle (default model-ops/bundle of this repository)",
             "  --intervals LIST     key intervals K to run (default 1,2,3,5,10)",
             "  --out DIR            output folder for eval.json, eval.md, tradeoff.png (default target/eval)",
@@ -94,7 +90,7 @@ public final class EvalCommand {
         /** Reads the options; every other option with a dot in its key is a job setting. */
         public static Options from(Args args) {
             Options o = new Options();
-            o.data = args.getPath("data", null);
+            o.data = args.getFolder("clips", null);
             o.model = RepoPaths.resolve(args.get(JobOptions.MODEL_DIR.key(), null), RepoPaths.BUNDLED_MODEL);
             o.intervals = args.getIntList("intervals", o.intervals);
             o.out = args.getPath("out", o.out);
@@ -115,7 +111,7 @@ public final class EvalCommand {
             o.settings.putAll(args.jobSettings());
             args.rejectUnknown();
             if (o.data == null) {
-                throw new UsageException("--data DIR is required");
+                throw new UsageException("--clips DIR is required");
             }
             for (int k : o.intervals) {
                 if (k < 1) {
@@ -132,14 +128,8 @@ public final class EvalCommand {
             return 0;
         }
         Options o = Options.from(args);
-        if (!Files.isDirectory(o.data)) {
-            throw new UsageException("no such folder: " + o.data + " (--data)");
-        }
         EvalReport report = evaluate(o, log);
-        Files.createDirectories(o.out);
-        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-        json.writeValue(o.out.resolve("eval.json").toFile(), report);
-        Files.writeString(o.out.resolve("eval.md"), report.toMarkdown(), StandardCharsets.UTF_8);
+        ReportFiles.write(o.out, "eval", report, report.toMarkdown());
         report.plot(o.title).writePng(o.out.resolve("tradeoff.png"), 900, 560);
         log.println();
         log.print(report.toMarkdown());

@@ -60,7 +60,7 @@ class BenchReportTest {
 
     @Test
     void framesPerStreamCoverWholeKeyIntervals() {
-        BenchCommand.Options o = BenchCommand.Options.from(io.mpvss.cli.Args.parse(new String[] {"--frames", "x",
+        BenchCommand.Options o = BenchCommand.Options.from(io.mpvss.cli.Args.parse(new String[] {"--clips", ".",
             "--frames-total", "600", "--min-frames-per-stream", "10", "--intervals", "1,5"}));
         assertEquals(600, BenchCommand.framesPerStream(o, 1, 5));
         assertEquals(75, BenchCommand.framesPerStream(o, 8, 5));

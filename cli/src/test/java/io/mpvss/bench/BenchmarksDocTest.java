@@ -24,8 +24,8 @@ import io.mpvss.eval.EvalResult;
 /** docs/BENCHMARKS.md from small constructed reports: every section from its input, the analysis from the numbers. */
 class BenchmarksDocTest {
 
-    private static final String COMMANDS = "java ... io.mpvss.cli.Mpvss eval --data split --model.dir bundle\n"
-            + "java ... io.mpvss.cli.Mpvss bench --frames split --model.dir bundle --inference.threads 1";
+    private static final String COMMANDS = "java ... io.mpvss.cli.Mpvss eval --clips split --model.dir bundle\n"
+            + "java ... io.mpvss.cli.Mpvss bench --clips split --model.dir bundle --inference.threads 1";
 
     private static EvalReport eval(double segmentorGmacs, double propagatorGmacs) {
         CostModel c = new CostModel(segmentorGmacs, propagatorGmacs);

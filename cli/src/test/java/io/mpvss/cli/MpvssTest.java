@@ -80,7 +80,7 @@ class MpvssTest {
         }
     }
 
-    /** Every tool takes the model as --model.dir and job options as bare --key value; the old spellings are gone. */
+    /** Every tool takes the model as --model.dir, clips as --clips and job options as bare --key value; old spellings fail. */
     @Test
     void oneSpellingPerOptionInEveryCommand(@TempDir Path dir) {
         for (String command : new String[] {"demo", "consume", "eval", "bench"}) {
@@ -93,9 +93,11 @@ class MpvssTest {
         String[][] oldSpellings = {
             {"demo", "--model-dir", dir.toString()},
             {"consume", "--model-dir", dir.toString()},
-            {"eval", "--data", dir.toString(), "--model", dir.toString()},
-            {"eval", "--data", dir.toString(), "--set", "inference.threads=1"},
-            {"bench", "--frames", dir.toString(), "--timeout-s", "5"},
+            {"eval", "--clips", dir.toString(), "--model", dir.toString()},
+            {"eval", "--data", dir.toString()},
+            {"eval", "--clips", dir.toString(), "--set", "inference.threads=1"},
+            {"bench", "--clips", dir.toString(), "--timeout-s", "5"},
+            {"bench", "--frames", dir.toString()},
         };
         for (String[] argv : oldSpellings) {
             Result r = run(argv);
@@ -106,11 +108,11 @@ class MpvssTest {
         }
         Result noData = run("eval", "--inference.threads", "1");
         assertEquals(2, noData.rc());
-        assertTrue(noData.err().startsWith("mpvss eval: --data DIR is required"), noData.err());
-        Result badList = run("bench", "--frames", dir.toString(), "--streams", "1,many");
+        assertTrue(noData.err().startsWith("mpvss eval: --clips DIR is required"), noData.err());
+        Result badList = run("bench", "--clips", dir.toString(), "--streams", "1,many");
         assertEquals(2, badList.rc());
         assertTrue(badList.err().contains("--streams expects whole numbers"), badList.err());
-        Result noFrames = run("bench", "--frames", dir.resolve("nope").toString(), "--inference.threads", "1");
+        Result noFrames = run("bench", "--clips", dir.resolve("nope").toString(), "--inference.threads", "1");
         assertEquals(2, noFrames.rc());
         assertTrue(noFrames.err().startsWith("mpvss bench: no such folder"), noFrames.err());
     }

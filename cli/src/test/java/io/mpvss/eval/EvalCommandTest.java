@@ -42,7 +42,7 @@ class EvalCommandTest {
         int frames = 20;
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int rc = Mpvss.execute(new String[] {"eval", "--data", firstClip().toString(), "--max-frames",
+        int rc = Mpvss.execute(new String[] {"eval", "--clips", firstClip().toString(), "--max-frames",
             String.valueOf(frames), "--intervals", "1,5", "--out", out.toString(), "--inference.threads", "1"},
                 new PrintStream(log, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
         assertEquals(0, rc, err.toString(StandardCharsets.UTF_8) + log.toString(StandardCharsets.UTF_8));
@@ -83,7 +83,7 @@ class EvalCommandTest {
             Files.write(clip.resolve("frames/" + name + ".jpg"), i == 3 ? Arrays.copyOf(jpeg, 600) : jpeg);
             Files.copy(firstClip().resolve("labels/" + name + ".png"), clip.resolve("labels/" + name + ".png"));
         }
-        EvalCommand.Options o = EvalCommand.Options.from(Args.parse(new String[] {"--data", dir.toString(),
+        EvalCommand.Options o = EvalCommand.Options.from(Args.parse(new String[] {"--clips", dir.toString(),
             "--intervals", "5", "--out", dir.resolve("out").toString(), "--inference.threads", "1"}));
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         EvalReport report = EvalCommand.evaluate(o, new PrintStream(log, true, StandardCharsets.UTF_8));
