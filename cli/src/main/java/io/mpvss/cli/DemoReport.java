@@ -14,7 +14,6 @@ import io.mpvss.metrics.ConfusionMatrix;
 import io.mpvss.metrics.LabelClips;
 import io.mpvss.metrics.LatencyStats;
 import io.mpvss.metrics.MaskScores;
-import io.mpvss.metrics.SegmentationMetrics;
 import io.mpvss.model.ModelManifest;
 
 /** The demo's numbers: counts, throughput, latency, mIoU against the clips' labels, DLQ; as JSON and Markdown. */
@@ -171,87 +170,93 @@ final class DemoReport {
         }).toList();
     }
 
-    private static DemoReport build(Builder b) throws IOException {
-        ModelManifest manifest = b.manifest;
-        Map<String, List<LabelClips.Frame>> frames = b.frames;
-        List<DemoCommand.Received> received = b.received;
-        boolean replay = b.replay;
-        double fps = b.fps;
-        String guarantee = b.guarantee;
-        String checkpointEvery = b.checkpointEvery;
-        int parallelism = b.parallelism;
-        long duplicates = b.duplicates;
-        DeadLetters dlq = b.dlq;
-        int badFrames = b.badFrames;
-        DemoReport rep = new DemoReport();
-        int k = manifest.numClasses();
-        MaskScores scores = new MaskScores(List.of(manifest.classNames()));
-        LatencyStats e2e = new LatencyStats();
-        LatencyStats inJob = new LatencyStats();
-        long firstReceived = Long.MAX_VALUE;
-        long lastReceived = Long.MIN_VALUE;
-        List<Decoded> decoded = decode(frames, received);
-        for (int idx = 0; idx < received.size(); idx++) {
-            DemoCommand.Received r = received.get(idx);
-            Decoded d = decoded.get(idx);
-            rep.classPixels.put(key(r.stream(), r.seq()), scores.classPixels(d.map().labels()));
-            scores.add(r.stream(), r.key(), r.processingMs(), d.map(), d.truth());
-            e2e.add(Math.max(0, r.receivedMs() - r.captureTs()));
-            inJob.add(Math.max(0, r.emittedTs() - r.captureTs()));
-            firstReceived = Math.min(firstReceived, r.receivedMs());
-            lastReceived = Math.max(lastReceived, r.receivedMs());
-        }
-        ConfusionMatrix all = scores.all();
-        ConfusionMatrix keyCm = scores.keyFrames();
-        ConfusionMatrix propCm = scores.propagated();
-        LatencyStats processing = scores.processingMs();
-        LatencyStats processingKey = scores.processingMsKeyFrames();
-        LatencyStats processingProp = scores.processingMsPropagated();
-        long keyFrames = scores.keyFrameCount();
-        long scored = scores.scored();
-        long sizeMismatch = scores.sizeMismatches();
-        long sent = frames.values().stream().mapToLong(List::size).sum();
-        long n = received.size();
-        double steadyFps = n > 1 && lastReceived > firstReceived ? (n - 1) * 1000.0 / (lastReceived - firstReceived)
-                : Double.NaN;
-        double wallS = (b.lastReceivedMs - (replay ? b.jobStartMs : b.firstSentMs)) / 1000.0;
-        SegmentationMetrics m = scores.metrics();
-        rep.miouText = scored > 0 ? pct(m.meanIoU()) : "n/a";
+    /** The numbers of a run: scores against the labels, latencies, counts and rates. */
+    private record Measured(MaskScores scores, LatencyStats captureToReceived, LatencyStats captureToEmitted,
+                            long sent, long received, double steadyFps, double wallSeconds) {
 
-        Map<String, Object> j = rep.json;
-        j.put("model", manifest.modelId());
-        j.put("model_input", Map.of("height", manifest.height(), "width", manifest.width()));
-        j.put("mode", replay ? "replay" : "live");
-        j.put("delivery_guarantee", guarantee);
-        j.put("checkpoint_interval", checkpointEvery);
-        j.put("parallelism", parallelism);
-        j.put("fps_per_stream", fps);
-        j.put("streams", frames.size());
-        j.put("frames_sent", sent);
-        j.put("masks_received", n);
-        j.put("missing", Math.max(0, sent - n));
-        j.put("repeats_dropped", duplicates);
-        j.put("key_frames", keyFrames);
-        j.put("key_frame_ratio", num(n == 0 ? Double.NaN : (double) keyFrames / n));
-        j.put("wall_s", num(wallS));
-        j.put("frames_per_s", num(steadyFps));
-        j.put("input_frames_per_s", replay ? null : num(fps * frames.size()));
+        /** Scores every received map (and notes its class pixels in {@code classPixels}). */
+        static Measured of(Builder b, Map<String, Map<String, Long>> classPixels) {
+            MaskScores scores = new MaskScores(List.of(b.manifest.classNames()));
+            LatencyStats e2e = new LatencyStats();
+            LatencyStats inJob = new LatencyStats();
+            long firstReceived = Long.MAX_VALUE;
+            long lastReceived = Long.MIN_VALUE;
+            List<Decoded> decoded = decode(b.frames, b.received);
+            for (int idx = 0; idx < b.received.size(); idx++) {
+                DemoCommand.Received r = b.received.get(idx);
+                Decoded d = decoded.get(idx);
+                classPixels.put(key(r.stream(), r.seq()), scores.classPixels(d.map().labels()));
+                scores.add(r.stream(), r.key(), r.processingMs(), d.map(), d.truth());
+                e2e.add(Math.max(0, r.receivedMs() - r.captureTs()));
+                inJob.add(Math.max(0, r.emittedTs() - r.captureTs()));
+                firstReceived = Math.min(firstReceived, r.receivedMs());
+                lastReceived = Math.max(lastReceived, r.receivedMs());
+            }
+            long sent = b.frames.values().stream().mapToLong(List::size).sum();
+            long n = b.received.size();
+            double steadyFps = n > 1 && lastReceived > firstReceived
+                    ? (n - 1) * 1000.0 / (lastReceived - firstReceived) : Double.NaN;
+            double wallS = (b.lastReceivedMs - (b.replay ? b.jobStartMs : b.firstSentMs)) / 1000.0;
+            return new Measured(scores, e2e, inJob, sent, n, steadyFps, wallS);
+        }
+
+        double keyFrameRatio() {
+            return received == 0 ? Double.NaN : (double) scores.keyFrameCount() / received;
+        }
+
+        /** Live cameras offered more frames per second than the job processed (null in replay). */
+        Boolean keptUp(Builder b) {
+            if (b.replay) {
+                return null;
+            }
+            return Double.isNaN(steadyFps) || steadyFps >= 0.9 * b.fps * b.frames.size();
+        }
+    }
+
+    private static DemoReport build(Builder b) throws IOException {
+        DemoReport rep = new DemoReport();
+        Measured m = Measured.of(b, rep.classPixels);
+        rep.miouText = m.scores().scored() > 0 ? pct(m.scores().all().meanIoU()) : "n/a";
+        json(b, m, rep.json);
+        markdown(b, m, rep.md);
+        return rep;
+    }
+
+    private static void json(Builder b, Measured m, Map<String, Object> j) {
+        MaskScores scores = m.scores();
+        j.put("model", b.manifest.modelId());
+        j.put("model_input", Map.of("height", b.manifest.height(), "width", b.manifest.width()));
+        j.put("mode", b.replay ? "replay" : "live");
+        j.put("delivery_guarantee", b.guarantee);
+        j.put("checkpoint_interval", b.checkpointEvery);
+        j.put("parallelism", b.parallelism);
+        j.put("fps_per_stream", b.fps);
+        j.put("streams", b.frames.size());
+        j.put("frames_sent", m.sent());
+        j.put("masks_received", m.received());
+        j.put("missing", Math.max(0, m.sent() - m.received()));
+        j.put("repeats_dropped", b.duplicates);
+        j.put("key_frames", scores.keyFrameCount());
+        j.put("key_frame_ratio", num(m.keyFrameRatio()));
+        j.put("wall_s", num(m.wallSeconds()));
+        j.put("frames_per_s", num(m.steadyFps()));
+        j.put("input_frames_per_s", b.replay ? null : num(b.fps * b.frames.size()));
         Map<String, Object> lat = new LinkedHashMap<>();
-        lat.put("capture_to_received_ms", stats(e2e));
-        lat.put("capture_to_emitted_ms", stats(inJob));
-        lat.put("processing_ms", stats(processing));
-        lat.put("processing_ms_key_frames", stats(processingKey));
-        lat.put("processing_ms_propagated", stats(processingProp));
+        lat.put("capture_to_received_ms", stats(m.captureToReceived()));
+        lat.put("capture_to_emitted_ms", stats(m.captureToEmitted()));
+        lat.put("processing_ms", stats(scores.processingMs()));
+        lat.put("processing_ms_key_frames", stats(scores.processingMsKeyFrames()));
+        lat.put("processing_ms_propagated", stats(scores.processingMsPropagated()));
         j.put("latency", lat);
         Map<String, Object> q = new LinkedHashMap<>();
-        q.put("frames_scored", scored);
-        q.put("frames_size_mismatch", sizeMismatch);
-        q.put("miou", num(all.meanIoU()));
-        q.put("miou_key_frames", num(keyCm.meanIoU()));
-        q.put("miou_propagated", num(propCm.meanIoU()));
-        q.put("pixel_accuracy", num(all.pixelAccuracy()));
+        q.put("frames_scored", scores.scored());
+        q.put("frames_size_mismatch", scores.sizeMismatches());
+        q.put("miou", num(scores.all().meanIoU()));
+        q.put("miou_key_frames", num(scores.keyFrames().meanIoU()));
+        q.put("miou_propagated", num(scores.propagated().meanIoU()));
+        q.put("pixel_accuracy", num(scores.all().pixelAccuracy()));
         Map<String, Object> perClass = new LinkedHashMap<>();
-        m.perClassIoU().forEach((c, v) -> perClass.put(c, num(v)));
+        scores.metrics().perClassIoU().forEach((c, v) -> perClass.put(c, num(v)));
         q.put("per_class_iou", perClass);
         j.put("quality", q);
         List<Map<String, Object>> streams = new ArrayList<>();
@@ -266,69 +271,75 @@ final class DemoReport {
         });
         j.put("per_stream", streams);
         Map<String, Object> d = new LinkedHashMap<>();
-        d.put("count", dlq.count());
-        d.put("by_error_class", dlq.byErrorClass());
-        d.put("corrupt_frames_injected", Math.max(0, badFrames));
-        d.put("examples", dlq.examples());
+        d.put("count", b.dlq.count());
+        d.put("by_error_class", b.dlq.byErrorClass());
+        d.put("corrupt_frames_injected", Math.max(0, b.badFrames));
+        d.put("examples", b.dlq.examples());
         j.put("dead_letters", d);
+        if (m.keptUp(b) != null) {
+            j.put("kept_up_with_input", m.keptUp(b));
+        }
+    }
 
-        // ---- Markdown
-        StringBuilder s = rep.md;
+    private static void markdown(Builder b, Measured m, StringBuilder s) {
+        MaskScores scores = m.scores();
+        ConfusionMatrix all = scores.all();
+        long n = m.received();
         s.append("## MPVSS demo summary\n\n| | |\n|---|---|\n");
-        row(s, "model", manifest.modelId() + String.format(Locale.ROOT, " (%dx%d input, %d classes)",
-                manifest.width(), manifest.height(), k));
-        row(s, "run", (replay ? "replay: all frames queued, then a bounded job"
-                : String.format(Locale.ROOT, "live: %d cameras at %s fps", frames.size(), ProduceCommand.fmt(fps)))
-                + String.format(Locale.ROOT, "; %s, checkpoint every %s; parallelism %d", guarantee, checkpointEvery,
-                parallelism));
-        row(s, "frames", String.format(Locale.ROOT, "%d masks received of %d sent, %d streams%s%s", n, sent,
-                frames.size(), sent > n ? ", **" + (sent - n) + " missing**" : "",
-                duplicates > 0 ? ", " + duplicates + " repeats dropped" : ""));
-        row(s, "key frames", String.format(Locale.ROOT, "%d (%s of frames)", keyFrames,
-                pct(n == 0 ? Double.NaN : (double) keyFrames / n)));
-        row(s, "throughput", Double.isNaN(steadyFps) ? "n/a" : String.format(Locale.ROOT,
-                "%.1f frames/s (first to last mask)%s", steadyFps, replay ? ""
-                        : String.format(Locale.ROOT, "; input %.0f frames/s", fps * frames.size())));
-        row(s, "latency capture \u2192 mask received", ms(e2e));
-        row(s, "latency capture \u2192 emitted by the operator", ms(inJob));
-        row(s, "operator time per frame", ms(processing) + String.format(Locale.ROOT,
-                "; key frames p50 %s, propagated p50 %s", processingKey.isEmpty() ? "n/a" : fmtMs(processingKey.p50()),
-                processingProp.isEmpty() ? "n/a" : fmtMs(processingProp.p50())));
-        row(s, "mIoU vs. clip labels", scored == 0 ? "n/a (no labels)" : String.format(Locale.ROOT,
-                "**%s** (%d frames); key frames %s, propagated %s; pixel accuracy %s", pct(all.meanIoU()), scored,
-                pct(keyCm.meanIoU()), pct(propCm.meanIoU()), pct(all.pixelAccuracy())));
+        row(s, "model", b.manifest.modelId() + String.format(Locale.ROOT, " (%dx%d input, %d classes)",
+                b.manifest.width(), b.manifest.height(), b.manifest.numClasses()));
+        row(s, "run", (b.replay ? "replay: all frames queued, then a bounded job"
+                : String.format(Locale.ROOT, "live: %d cameras at %s fps", b.frames.size(), ProduceCommand.fmt(b.fps)))
+                + String.format(Locale.ROOT, "; %s, checkpoint every %s; parallelism %d", b.guarantee,
+                b.checkpointEvery, b.parallelism));
+        row(s, "frames", String.format(Locale.ROOT, "%d masks received of %d sent, %d streams%s%s", n, m.sent(),
+                b.frames.size(), m.sent() > n ? ", **" + (m.sent() - n) + " missing**" : "",
+                b.duplicates > 0 ? ", " + b.duplicates + " repeats dropped" : ""));
+        row(s, "key frames", String.format(Locale.ROOT, "%d (%s of frames)", scores.keyFrameCount(),
+                pct(m.keyFrameRatio())));
+        row(s, "throughput", Double.isNaN(m.steadyFps()) ? "n/a" : String.format(Locale.ROOT,
+                "%.1f frames/s (first to last mask)%s", m.steadyFps(), b.replay ? ""
+                        : String.format(Locale.ROOT, "; input %.0f frames/s", b.fps * b.frames.size())));
+        row(s, "latency capture \u2192 mask received", ms(m.captureToReceived()));
+        row(s, "latency capture \u2192 emitted by the operator", ms(m.captureToEmitted()));
+        LatencyStats key = scores.processingMsKeyFrames();
+        LatencyStats prop = scores.processingMsPropagated();
+        row(s, "operator time per frame", ms(scores.processingMs()) + String.format(Locale.ROOT,
+                "; key frames p50 %s, propagated p50 %s", key.isEmpty() ? "n/a" : fmtMs(key.p50()),
+                prop.isEmpty() ? "n/a" : fmtMs(prop.p50())));
+        row(s, "mIoU vs. clip labels", scores.scored() == 0 ? "n/a (no labels)" : String.format(Locale.ROOT,
+                "**%s** (%d frames); key frames %s, propagated %s; pixel accuracy %s", pct(all.meanIoU()),
+                scores.scored(), pct(scores.keyFrames().meanIoU()), pct(scores.propagated().meanIoU()),
+                pct(all.pixelAccuracy())));
         row(s, "dead-letter queue", String.format(Locale.ROOT, "%d record(s)%s; %d corrupt frame(s) injected",
-                dlq.count(), dlq.byErrorClass().isEmpty() ? "" : " " + dlq.byErrorClass(), Math.max(0, badFrames)));
-        if (guarantee.equals("exactly-once")) {
+                b.dlq.count(), b.dlq.byErrorClass().isEmpty() ? "" : " " + b.dlq.byErrorClass(),
+                Math.max(0, b.badFrames)));
+        if (b.guarantee.equals("exactly-once")) {
             s.append("\nExactly-once: masks become visible to read_committed consumers when a checkpoint commits, so "
                     + "capture \u2192 received is at least about the checkpoint interval; "
                     + "`--delivery.guarantee at-least-once` trades that for lower latency.\n");
         }
-        if (replay) {
+        if (b.replay) {
             s.append("\nReplay: all frames were queued before the job started, so latencies include the queueing.\n");
-        } else if (!Double.isNaN(steadyFps) && steadyFps < 0.9 * fps * frames.size()) {
+        } else if (!m.keptUp(b)) {
             s.append(String.format(Locale.ROOT, "%nThe job processed %.1f frames/s, less than the cameras' %.0f: "
                     + "frames queued in Kafka and the latencies above include that queueing. Fewer or slower "
                     + "cameras (`--fps`, `--max-streams`), more cores, a GPU, or a larger `--key.interval` "
-                    + "keep up.%n", steadyFps, fps * frames.size()));
-            j.put("kept_up_with_input", false);
-        } else if (!replay) {
-            j.put("kept_up_with_input", true);
+                    + "keep up.%n", m.steadyFps(), b.fps * b.frames.size()));
         }
-        if (sizeMismatch > 0) {
-            s.append("\n").append(sizeMismatch).append(" label maps differed in size from their ground truth and were "
-                    + "not scored.\n");
+        if (scores.sizeMismatches() > 0) {
+            s.append("\n").append(scores.sizeMismatches()).append(" label maps differed in size from their ground "
+                    + "truth and were not scored.\n");
         }
-        if (scored > 0) {
-            s.append("\n### Per-class IoU\n\n").append(m.toMarkdownTable());
+        if (scores.scored() > 0) {
+            s.append("\n### Per-class IoU\n\n").append(scores.metrics().toMarkdownTable());
         }
         s.append("\n### Per stream\n\n| stream | frames | key frames | mIoU |\n|---|---:|---:|---:|\n");
         scores.streamCounts().forEach((st, c) -> {
             ConfusionMatrix cm = scores.stream(st);
-            s.append("| ").append(st).append(" | ").append(c.frames()).append(" | ").append(c.keyFrames()).append(" | ")
-                    .append(cm == null ? "n/a" : pct(cm.meanIoU())).append(" |\n");
+            s.append("| ").append(st).append(" | ").append(c.frames()).append(" | ").append(c.keyFrames())
+                    .append(" | ").append(cm == null ? "n/a" : pct(cm.meanIoU())).append(" |\n");
         });
-        return rep;
     }
 
     private static void row(StringBuilder s, String k, String v) {

@@ -88,6 +88,9 @@ class DemoReportTest {
         assertEquals(500.0, j.get("latency").get("capture_to_received_ms").get("p50").asDouble(), 1e-9);
         assertEquals(1, j.get("dead_letters").get("count").asInt());
         assertEquals(4, j.get("quality").get("frames_scored").asInt());
+        // masks 100 ms apart from one camera at 10 fps: the job kept up
+        assertEquals(10.0, j.get("frames_per_s").asDouble(), 1e-9);
+        assertTrue(j.get("kept_up_with_input").asBoolean());
         assertEquals(Map.of("road", 16L, "car", 16L), r.classPixels(received.get(0)));
         String md = Files.readString(dir.resolve("summary.md"));
         assertTrue(md.contains("| mIoU vs. clip labels |"), md);
