@@ -47,10 +47,6 @@ final class ConsumeCommand {
     }
 
     static int run(Args args, PrintStream out) throws Exception {
-        if (args.has("help")) {
-            out.println(USAGE);
-            return 0;
-        }
         String servers = args.get("bootstrap-servers", "localhost:9092");
         String topic = args.get("topic", WireFormat.DEFAULT_MASKS_TOPIC);
         Path outDir = args.getPath("out", Path.of("out", "masks"));

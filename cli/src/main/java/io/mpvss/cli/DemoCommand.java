@@ -173,10 +173,6 @@ final class DemoCommand {
     }
 
     static int run(Args args, PrintStream out) throws Exception {
-        if (args.has("help")) {
-            out.println(USAGE);
-            return 0;
-        }
         long t0 = System.nanoTime();
         Options o = Options.from(args);
         Inputs in = Inputs.load(o);

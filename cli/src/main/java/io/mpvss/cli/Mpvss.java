@@ -103,8 +103,10 @@ public final class Mpvss {
             return 2;
         }
         String[] rest = Arrays.copyOfRange(argv, 1, argv.length);
-        if (rest.length == 1 && (rest[0].equals("-h") || rest[0].equals("help"))) {
-            rest = new String[] {"--help"};
+        if (rest.length == 1 && (rest[0].equals("-h") || rest[0].equals("help")) || Arrays.asList(rest)
+                .contains("--help")) {
+            out.println(commandUsage(name)); // one place for every command's --help
+            return 0;
         }
         try {
             return e.command().run(Args.parse(rest), out);

@@ -123,10 +123,6 @@ public final class EvalCommand {
     }
 
     public static int run(Args args, PrintStream log) throws Exception {
-        if (args.has("help")) {
-            log.println(USAGE);
-            return 0;
-        }
         Options o = Options.from(args);
         EvalReport report = evaluate(o, log);
         ReportFiles.write(o.out, "eval", report, report.toMarkdown());

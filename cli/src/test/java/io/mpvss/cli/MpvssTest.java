@@ -46,6 +46,14 @@ class MpvssTest {
         assertTrue(runHelp.out().contains("(2 s)"), "durations as written on the command line: " + runHelp.out());
         assertTrue(!runHelp.out().contains("Description@"), runHelp.out());
         assertEquals(0, run("help", "produce").rc());
+        for (String command : new String[] {"demo", "produce", "consume", "run", "topics", "kafka", "eval", "bench"}) {
+            for (String[] argv : new String[][] {{command, "--help"}, {command, "-h"}, {"help", command},
+                {command, "--limit", "3", "--help"}}) {
+                Result r = run(argv);
+                assertEquals(0, r.rc(), String.join(" ", argv) + ": " + r.err());
+                assertTrue(r.out().startsWith("usage: mpvss " + command), String.join(" ", argv) + ": " + r.out());
+            }
+        }
     }
 
     @Test
