@@ -4,26 +4,23 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 
 import io.mpvss.cli.DeadLetters;
 import io.mpvss.cli.FrameSender;
 import io.mpvss.cli.KafkaClients;
 import io.mpvss.cli.LocalJob;
+import io.mpvss.cli.MaskReader;
 import io.mpvss.cli.Mpvss;
 import io.mpvss.format.MaskDocument;
 import io.mpvss.job.MpvssJob;
@@ -276,29 +273,25 @@ public final class PipelineBench {
         COLLECTOR.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "10");
     }
 
-    static KafkaConsumer<String, byte[]> consumer(EmbeddedKafka kafka, String group) {
-        return new KafkaConsumer<>(KafkaClients.consumer(kafka.bootstrapServers(), COLLECTOR, group));
-    }
-
-    /** Consumes the masks topic in a background thread, recording arrival times and latencies. */
+    /**
+     * Reads the masks topic in a background thread ({@link MaskReader}: read_committed, repeats dropped), recording
+     * arrival times and latencies.
+     */
     static final class MaskCollector implements Runnable {
-        private final KafkaConsumer<String, byte[]> consumer;
+        private final MaskReader reader;
         private final Thread thread;
-        private final Set<String> seen = new HashSet<>();
-        private volatile boolean running = true;
+        private final AtomicBoolean stopped = new AtomicBoolean();
         private volatile long count;
         private volatile long firstNanos;
         private volatile long lastNanos;
-        private long duplicates;
+        private long duplicatesBefore;
         private long keyFrames;
-        private long parseNanos;
-        private long parsed;
         private LatencyStats latency = new LatencyStats();
         private LatencyStats processing = new LatencyStats();
 
         MaskCollector(EmbeddedKafka kafka, String topic, int streams) {
-            consumer = consumer(kafka, "bench-collector-" + topic);
-            consumer.subscribe(List.of(topic));
+            reader = new MaskReader(KafkaClients.consumer(kafka.bootstrapServers(), COLLECTOR,
+                    "bench-collector-" + topic), topic);
             thread = new Thread(this, "mpvss-bench-collector");
             thread.setDaemon(true);
         }
@@ -310,44 +303,36 @@ public final class PipelineBench {
         @Override
         public void run() {
             try {
-                while (running) {
-                    ConsumerRecords<String, byte[]> recs = consumer.poll(Duration.ofMillis(50));
-                    long now = System.nanoTime();
-                    long wall = System.currentTimeMillis();
-                    for (ConsumerRecord<String, byte[]> r : recs) {
-                        long a = System.nanoTime();
-                        MaskDocument d = MaskDocument.fromJson(r.value());
-                        long b = System.nanoTime();
-                        synchronized (this) {
-                            parseNanos += b - a;
-                            parsed++;
-                            if (!seen.add(d.getStream() + "#" + d.getSeq())) {
-                                duplicates++;
-                                continue;
-                            }
-                            if (d.isKeyFrame()) {
-                                keyFrames++;
-                            }
-                            latency.add(wall - d.getCaptureTs());
-                            processing.add(d.getProcessingMs());
-                        }
-                        if (firstNanos == 0) {
-                            firstNanos = now;
-                        }
-                        lastNanos = now;
-                        count++;
-                    }
-                }
+                reader.read(0, null, 0, this::add);
+            } catch (Exception e) {
+                throw new IllegalStateException("reading masks failed", e);
             } finally {
-                consumer.close();
+                reader.close();
             }
         }
 
+        private void add(MaskDocument d, long receivedMs) {
+            long now = System.nanoTime();
+            synchronized (this) {
+                if (d.isKeyFrame()) {
+                    keyFrames++;
+                }
+                latency.add(receivedMs - d.getCaptureTs());
+                processing.add(d.getProcessingMs());
+            }
+            if (firstNanos == 0) {
+                firstNanos = now;
+            }
+            lastNanos = now;
+            count++;
+        }
+
+        /** After the warm-up: what follows is measured (repeats counted from here). */
         synchronized void resetStats() {
             latency = new LatencyStats();
             processing = new LatencyStats();
             keyFrames = 0;
-            duplicates = 0;
+            duplicatesBefore = reader.duplicates();
             firstNanos = 0;
         }
 
@@ -367,8 +352,9 @@ public final class PipelineBench {
             return lastNanos == 0 ? Long.MAX_VALUE : (System.nanoTime() - lastNanos) / 1_000_000;
         }
 
+        /** Repeats dropped since the warm-up (after {@link #stop}). */
         synchronized long duplicates() {
-            return duplicates;
+            return reader.duplicates() - duplicatesBefore;
         }
 
         synchronized long keyFrames() {
@@ -383,8 +369,9 @@ public final class PipelineBench {
             return processing;
         }
 
-        synchronized double consumeMsPerMask() {
-            return parsed == 0 ? Double.NaN : parseNanos / 1e6 / parsed;
+        /** JSON parse time per mask (after {@link #stop}). */
+        double consumeMsPerMask() {
+            return reader.parseMsPerDocument();
         }
 
         boolean awaitCount(long n, long timeoutMs) throws InterruptedException {
@@ -395,8 +382,16 @@ public final class PipelineBench {
             return count >= n;
         }
 
+        /** Ends reading and closes the consumer; again is a no-op. */
         void stop() {
-            running = false;
+            if (!stopped.compareAndSet(false, true)) {
+                return;
+            }
+            if (thread.getState() == Thread.State.NEW) {
+                reader.close(); // never started
+                return;
+            }
+            reader.stop();
             try {
                 thread.join(5000);
             } catch (InterruptedException e) {
