@@ -21,6 +21,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.mpvss.cli.Args;
+import io.mpvss.cli.UsageException;
 import io.mpvss.eval.EvalReport;
 import io.mpvss.eval.EvalResult;
 
@@ -39,7 +40,18 @@ public final class BenchmarksDoc {
     private BenchmarksDoc() {
     }
 
+    /** Bad input is one line on stderr and exit status 2, as in the mpvss commands. */
     public static void main(String[] argv) throws Exception {
+        try {
+            write(argv);
+        } catch (UsageException e) {
+            System.err.println("BenchmarksDoc: " + e.getMessage());
+            System.exit(2);
+        }
+    }
+
+    /** Reads the reports named by the options and writes the page ({@code --out}). */
+    static void write(String[] argv) throws Exception {
         Args a = Args.parse(argv);
         ObjectMapper json = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
         Path evalFile = a.getPath("eval", null);

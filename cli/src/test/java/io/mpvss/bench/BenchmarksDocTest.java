@@ -88,18 +88,18 @@ class BenchmarksDocTest {
     }
 
     @Test
-    void mainReadsTheReportsAndWritesThePage(@TempDir Path dir) throws Exception {
+    void readsTheReportsAndWritesThePage(@TempDir Path dir) throws Exception {
         Path evalJson = dir.resolve("eval.json");
         new ObjectMapper().writeValue(evalJson.toFile(), eval(1.0, 0.1));
         Files.writeString(dir.resolve("commands.txt"), COMMANDS);
         Path out = dir.resolve("docs/BENCHMARKS.md");
-        BenchmarksDoc.main(new String[] {"--eval", evalJson.toString(), "--commands",
+        BenchmarksDoc.write(new String[] {"--eval", evalJson.toString(), "--commands",
             dir.resolve("commands.txt").toString(), "--plot", dir.resolve("docs/img/tradeoff.png").toString(),
             "--out", out.toString()});
         String md = Files.readString(out);
         assertTrue(md.contains("| 1 | 70.0 | +0.0 |"), md);
         assertTrue(md.contains("](img/tradeoff.png)"), md);
         assertTrue(md.contains(COMMANDS), md);
-        assertThrows(UsageException.class, () -> BenchmarksDoc.main(new String[] {"--evl", evalJson.toString()}));
+        assertThrows(UsageException.class, () -> BenchmarksDoc.write(new String[] {"--evl", evalJson.toString()}));
     }
 }
