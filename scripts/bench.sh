@@ -9,7 +9,7 @@
 #   6. docs/BENCHMARKS.md (+ docs/img/tradeoff.png) from the outputs of 3-5, with the machine and these commands.
 #
 # Sizes are flags (defaults: about 15-20 minutes on a 2-core machine):
-#   scripts/bench.sh [--model DIR] [--clips N] [--frames N] [--intervals 1,2,3,5,10] [--streams 1,8,64]
+#   scripts/bench.sh [--model.dir DIR] [--clips N] [--frames N] [--intervals 1,2,3,5,10] [--streams 1,8,64]
 #                    [--frames-total N] [--paced-seconds N] [--jmh "-f 1 -wi 2 -w 1s -i 3 -r 1s"]
 #                    [--out DIR] [--doc docs/BENCHMARKS.md] [--threads N] [--no-build] [--quick]
 # --threads: ONNX Runtime intra-op threads (inference.threads) for eval and bench, default 1 (Flink, the broker and
@@ -33,7 +33,7 @@ BUILD=1
 THREADS=1
 while [ $# -gt 0 ]; do
   case "$1" in
-    --model) MODEL=$2; shift 2 ;;
+    --model.dir) MODEL=$2; shift 2 ;;
     --clips) CLIPS=$2; shift 2 ;;
     --frames) FRAMES=$2; shift 2 ;;
     --intervals) INTERVALS=$2; shift 2 ;;
@@ -103,12 +103,12 @@ run "$PY" model-ops/scripts/synth.py --split test --clips "$CLIPS" --frames "$FR
     --format jpg --out "$SPLIT"
 
 step "eval: K=$INTERVALS through the operator (+ state.mask-precision=fp32 at K=5 against the default fp16)"
-run "${JAVA[@]}" io.mpvss.eval.EvalCommand --data "$SPLIT" --model "$MODEL" --intervals "$INTERVALS" \
-    --compare state.mask-precision=fp32,fp16 --compare-k 5 --set inference.threads="$THREADS" --out "$OUT/eval"
+run "${JAVA[@]}" io.mpvss.cli.Mpvss eval --clips "$SPLIT" --model.dir "$MODEL" --intervals "$INTERVALS" \
+    --compare state.mask-precision=fp32,fp16 --compare-k 5 --inference.threads "$THREADS" --out "$OUT/eval"
 
 step "bench: S=$STREAMS streams, K=1 vs K=5, Kafka + Flink, model-only bound, state, memory"
-run "${JAVA[@]}" io.mpvss.bench.BenchCommand --frames "$SPLIT" --model "$MODEL" --streams "$STREAMS" \
-    --intervals 1,5 --frames-total "$FRAMES_TOTAL" --paced-seconds "$PACED_SECONDS" --set inference.threads="$THREADS" \
+run "${JAVA[@]}" io.mpvss.cli.Mpvss bench --clips "$SPLIT" --model.dir "$MODEL" --streams "$STREAMS" \
+    --intervals 1,5 --frames-total "$FRAMES_TOTAL" --paced-seconds "$PACED_SECONDS" --inference.threads "$THREADS" \
     --out "$OUT/bench"
 
 step "JMH microbenchmarks ($JMH_OPTS)"

@@ -1,8 +1,6 @@
 package io.mpvss.bench;
 
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -11,9 +9,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-
+import io.mpvss.cli.Args;
+import io.mpvss.cli.ReportFiles;
+import io.mpvss.cli.RepoPaths;
+import io.mpvss.cli.UsageException;
+import io.mpvss.config.JobOptions;
 import io.mpvss.kafka.EmbeddedKafka;
 import io.mpvss.model.InferenceOptions;
 import io.mpvss.model.ModelBundle;
@@ -26,10 +26,10 @@ import io.mpvss.state.MaskPrecision;
  */
 public final class BenchCommand {
 
-    static final String USAGE = String.join("\n",
-            "usage: mpvss bench --frames DIR [options]",
-            "  --frames DIR            clips to stream (DIR/<clip>/frames/*.jpg; demo clips or the test split)",
-            "  --model DIR             model bundle (default model-ops/bundle)",
+    public static final String USAGE = String.join("\n",
+            "usage: mpvss bench --clips DIR [options]",
+            "  --clips DIR             clips to stream (DIR/<clip>/frames/*.jpg; demo clips or the test split)",
+            "  --model.dir DIR         model bundle (default model-ops/bundle of this repository)",
             "  --streams LIST          camera streams S per run (default 1,8,64)",
             "  --intervals LIST        key intervals compared side by side (default 1,5)",
             "  --frames-total N        backlog frames per run, split over the streams (default 320)",
@@ -49,10 +49,11 @@ public final class BenchCommand {
             "  --profile-frames N      frames of the per-stage profile (default 100)",
             "  --graph-runs N          runs of each graph under ONNX Runtime's profiler (default 10; 0 = skip)",
             "  --thread-sweep LIST     model-only S=1 with these ONNX Runtime intra-op thread counts (default 1,2)",
-            "  --set KEY=VALUE         job/Flink setting for every run (repeatable)",
-            "  --max-clips N           clips loaded from --frames (default 16)",
-            "  --timeout-s N           give up on a run after N seconds (default 120)",
-            "  --out DIR               output folder (default target/bench)");
+            "  --max-clips N           clips loaded from --clips (default 16)",
+            "  --timeout DURATION      give up on a run after this long (default 120s)",
+            "  --out DIR               output folder (default target/bench)",
+            "  --<job option> VALUE    any job option or Flink key for every run, e.g. --inference.threads 1",
+            "                          (see `mpvss run --help`)");
 
     /**
      * Frames per inference call in the operator: {@code MaskPropagation.processElement} runs the segmentor or the
@@ -63,22 +64,10 @@ public final class BenchCommand {
     private BenchCommand() {
     }
 
-    public static void main(String[] args) throws Exception {
-        int rc;
-        try {
-            rc = run(args, System.out);
-        } catch (IllegalArgumentException e) {
-            System.err.println("mpvss bench: " + e.getMessage());
-            System.err.println(USAGE);
-            rc = 2;
-        }
-        System.exit(rc);
-    }
-
     /** Options. */
     public static final class Options {
         public Path frames;
-        public Path model = Path.of("model-ops/bundle");
+        public Path model;
         public List<Integer> streams = List.of(1, 8, 64);
         public List<Integer> intervals = List.of(1, 5);
         public int framesTotal = 320;
@@ -99,103 +88,54 @@ public final class BenchCommand {
         public int graphRuns = 10;
         public List<Integer> threadSweep = List.of(1, 2);
         public int threadSweepFrames = 40;
+        /** Job options and Flink keys for every run. */
         public Map<String, String> settings = new LinkedHashMap<>();
         public int maxClips = 16;
-        public long timeoutS = 120;
+        public Duration timeout = Duration.ofSeconds(120);
         public Path out = Path.of("target/bench");
 
-        public static Options parse(String[] args) {
+        /** Reads the options; every other option with a dot in its key is a job setting. */
+        public static Options from(Args args) {
             Options o = new Options();
-            for (int i = 0; i < args.length; i++) {
-                String a = args[i];
-                if (a.equals("-h") || a.equals("--help")) {
-                    throw new IllegalArgumentException("help");
-                }
-                if (!a.startsWith("--")) {
-                    throw new IllegalArgumentException("unexpected argument '" + a + "'");
-                }
-                String v;
-                int eq = a.indexOf('=');
-                if (eq > 0 && !a.startsWith("--set")) {
-                    v = a.substring(eq + 1);
-                    a = a.substring(0, eq);
-                } else {
-                    if (i + 1 >= args.length) {
-                        throw new IllegalArgumentException(a + " needs a value");
-                    }
-                    v = args[++i];
-                }
-                switch (a) {
-                    case "--frames" -> o.frames = Path.of(v);
-                    case "--model" -> o.model = Path.of(v);
-                    case "--streams" -> o.streams = ints(v);
-                    case "--intervals" -> o.intervals = ints(v);
-                    case "--frames-total" -> o.framesTotal = Integer.parseInt(v);
-                    case "--min-frames-per-stream" -> o.minFramesPerStream = Integer.parseInt(v);
-                    case "--model-only-frames-total" -> o.modelOnlyFramesTotal = Integer.parseInt(v);
-                    case "--model-only-repeats" -> o.modelOnlyRepeats = Math.max(1, Integer.parseInt(v));
-                    case "--backlog-repeats" -> o.backlogRepeats = Math.max(1, Integer.parseInt(v));
-                    case "--paced-intervals" -> o.pacedIntervals = ints(v);
-                    case "--paced-streams" -> o.pacedStreams = v.equals("none") ? List.of() : ints(v);
-                    case "--paced-seconds" -> o.pacedSeconds = Double.parseDouble(v);
-                    case "--paced-fraction" -> o.pacedFraction = Double.parseDouble(v);
-                    case "--guarantees" -> o.guarantees = List.of(v.split(","));
-                    case "--throughput-guarantee" -> o.throughputGuarantee = v;
-                    case "--checkpoint-ms" -> o.checkpointMs = Long.parseLong(v);
-                    case "--partitions" -> o.partitions = Integer.parseInt(v);
-                    case "--batch" -> o.batch = Integer.parseInt(v);
-                    case "--profile-frames" -> o.profileFrames = Integer.parseInt(v);
-                    case "--graph-runs" -> o.graphRuns = Integer.parseInt(v);
-                    case "--thread-sweep" -> o.threadSweep = v.equals("none") ? List.of() : ints(v);
-                    case "--max-clips" -> o.maxClips = Integer.parseInt(v);
-                    case "--timeout-s" -> o.timeoutS = Long.parseLong(v);
-                    case "--out" -> o.out = Path.of(v);
-                    case "--set" -> {
-                        int e = v.indexOf('=');
-                        if (e <= 0) {
-                            throw new IllegalArgumentException("--set expects KEY=VALUE, got '" + v + "'");
-                        }
-                        o.settings.put(v.substring(0, e), v.substring(e + 1));
-                    }
-                    default -> throw new IllegalArgumentException("unknown option " + a);
-                }
-            }
+            o.frames = args.getFolder("clips", null);
+            o.model = RepoPaths.resolve(args.get(JobOptions.MODEL_DIR.key(), null), RepoPaths.BUNDLED_MODEL);
+            o.streams = args.getIntList("streams", o.streams);
+            o.intervals = args.getIntList("intervals", o.intervals);
+            o.framesTotal = args.getPositiveInt("frames-total", o.framesTotal);
+            o.minFramesPerStream = args.getPositiveInt("min-frames-per-stream", o.minFramesPerStream);
+            o.modelOnlyFramesTotal = args.getPositiveInt("model-only-frames-total", o.modelOnlyFramesTotal);
+            o.modelOnlyRepeats = args.getPositiveInt("model-only-repeats", o.modelOnlyRepeats);
+            o.backlogRepeats = args.getPositiveInt("backlog-repeats", o.backlogRepeats);
+            o.pacedIntervals = args.getIntList("paced-intervals", o.pacedIntervals);
+            o.pacedStreams = "none".equals(args.get("paced-streams", null)) ? List.of()
+                    : args.getIntList("paced-streams", o.streams);
+            o.pacedSeconds = args.getDouble("paced-seconds", o.pacedSeconds);
+            o.pacedFraction = args.getDouble("paced-fraction", o.pacedFraction);
+            o.guarantees = args.getList("guarantees", o.guarantees);
+            o.throughputGuarantee = args.get("throughput-guarantee", o.throughputGuarantee);
+            o.checkpointMs = args.getLong("checkpoint-ms", o.checkpointMs);
+            o.partitions = args.getPositiveInt("partitions", o.partitions);
+            o.batch = args.getInt("batch", o.batch);
+            o.profileFrames = args.getPositiveInt("profile-frames", o.profileFrames);
+            o.graphRuns = args.getInt("graph-runs", o.graphRuns);
+            o.threadSweep = "none".equals(args.get("thread-sweep", null)) ? List.of()
+                    : args.getIntList("thread-sweep", o.threadSweep);
+            o.maxClips = args.getPositiveInt("max-clips", o.maxClips);
+            o.timeout = args.getDuration("timeout", o.timeout);
+            o.out = args.getPath("out", o.out);
+            o.settings.putAll(args.jobSettings());
+            args.rejectUnknown();
             if (o.frames == null) {
-                throw new IllegalArgumentException("--frames is required");
-            }
-            if (o.pacedStreams == null) {
-                o.pacedStreams = o.streams;
+                throw new UsageException("--clips DIR is required");
             }
             return o;
         }
-
-        static List<Integer> ints(String csv) {
-            List<Integer> r = new ArrayList<>();
-            for (String s : csv.split(",")) {
-                if (!s.isBlank()) {
-                    r.add(Integer.parseInt(s.trim()));
-                }
-            }
-            return r;
-        }
     }
 
-    public static int run(String[] args, PrintStream log) throws Exception {
-        Options o;
-        try {
-            o = Options.parse(args);
-        } catch (IllegalArgumentException e) {
-            if ("help".equals(e.getMessage())) {
-                log.println(USAGE);
-                return 0;
-            }
-            throw e;
-        }
+    public static int run(Args args, PrintStream log) throws Exception {
+        Options o = Options.from(args);
         BenchReport report = bench(o, log);
-        Files.createDirectories(o.out);
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
-                .writeValue(o.out.resolve("bench.json").toFile(), report);
-        Files.writeString(o.out.resolve("bench.md"), report.toMarkdown(), StandardCharsets.UTF_8);
+        ReportFiles.write(o.out, "bench", report, report.toMarkdown());
         log.println();
         log.print(report.toMarkdown());
         log.println("wrote " + o.out.resolve("bench.json") + ", " + o.out.resolve("bench.md"));
@@ -233,6 +173,16 @@ public final class BenchCommand {
         return a / x * b;
     }
 
+    /** What the runs on the model alone measured (one open bundle). */
+    private record ModelOnly(String modelId, String provider, int width, int height, List<StateProbe.Size> state,
+                             List<ModelOnlyBench.Result> bound, List<ModelOnlyBench.Profile> profiles,
+                             List<GraphProfile.Graph> graphs) {
+    }
+
+    /** What the runs of the real pipeline measured. */
+    private record Pipeline(List<PipelineBench.Result> backlog, List<PipelineBench.Result> paced) {
+    }
+
     public static BenchReport bench(Options o, PrintStream log) throws Exception {
         long t0 = System.nanoTime();
         BenchFrames frames = BenchFrames.load(o.frames, o.maxClips, 1000);
@@ -240,71 +190,112 @@ public final class BenchCommand {
                 frames.meanBytes() / 1024);
         String device = o.settings.getOrDefault("inference.device", "auto");
         int threads = Integer.parseInt(o.settings.getOrDefault("inference.threads", "0"));
-        InferenceOptions inf = new InferenceOptions(InferenceOptions.Device.valueOf(device.trim().toUpperCase(Locale.ROOT)), threads, 0);
+        InferenceOptions inf = new InferenceOptions(InferenceOptions.Device.valueOf(device.trim()
+                .toUpperCase(Locale.ROOT)), threads, 0);
         int batch = o.batch > 0 ? o.batch : OPERATOR_BATCH;
 
-        List<ModelOnlyBench.Result> modelOnly = new ArrayList<>();
-        List<ModelOnlyBench.Profile> profiles = new ArrayList<>();
-        List<StateProbe.Size> state = new ArrayList<>();
-        List<GraphProfile.Graph> graphs = new ArrayList<>();
-        String modelId;
-        String provider;
-        int mw;
-        int mh;
-        try (ModelBundle bundle = ModelBundle.open(o.model, inf)) {
-            modelId = bundle.modelId();
-            provider = bundle.executionProvider();
-            mw = bundle.manifest().width();
-            mh = bundle.manifest().height();
-            log.printf(Locale.ROOT, "bench: model %s (%dx%d, N=%d) on %s%n", modelId, mw, mh,
-                    bundle.manifest().queries(), provider);
-            // 1. state per stream, with the operator's serializer on real state
-            for (MaskPrecision p : MaskPrecision.values()) {
-                StateProbe.Size s = StateProbe.measure(bundle, frames.frame(0, 0), p, 20);
-                state.add(s);
-                log.printf(Locale.ROOT, "state %s: %d bytes per stream (key frame %d + cursor %d)%n", s.precision(),
-                        s.totalBytes(), s.keyFrameStateBytes(), s.cursorBytes());
-            }
-            // 2. model-only bound with the operator's schedule and batch size: the best of --model-only-repeats
-            //    runs (a bound is what the graphs can do; a run slowed by other load on the machine is not it),
-            //    K values interleaved so that a load change hits both
-            for (int s : o.streams) {
-                Map<Integer, ModelOnlyBench.Result> best = new LinkedHashMap<>();
-                for (int rep = 0; rep < o.modelOnlyRepeats; rep++) {
-                    for (int k : o.intervals) {
-                        int n = framesPerStream(o, s, k, o.modelOnlyFramesTotal);
-                        ModelOnlyBench.Result r = ModelOnlyBench.run(bundle, frames, s, k, n, Math.min(n, 2 * k),
-                                batch, log);
-                        log.printf(Locale.ROOT, "model-only S=%d K=%d batch=%d (run %d): %.1f frames/s (%.2f "
-                                + "ms/frame)%n", s, k, batch, rep + 1, r.fps(), r.msPerFrame());
-                        best.merge(k, r, (a, b) -> a.fps() >= b.fps() ? a : b);
-                    }
-                }
-                modelOnly.addAll(best.values());
-            }
-            // 3. stage profile
-            for (int k : o.intervals) {
-                ModelOnlyBench.Profile p = ModelOnlyBench.profile(bundle, frames, k, o.profileFrames);
-                profiles.add(p);
-                log.printf(Locale.ROOT, "profile K=%d: decode %.2f, resize %.2f, tensors %.2f, inference %.2f "
-                                + "(segmentor %.2f, propagator %.2f), labels %.2f, png %.2f, json %.2f ms/frame%n", k,
-                        p.decodeMs(), p.resizeMs(), p.tensorsMs(), p.inferencePerFrameMs(), p.segmentorMs(),
-                        p.propagatorMs(), p.labelResizeMs(), p.pngEncodeMs(), p.documentMs());
-            }
-            // 4. where the graphs spend their time, by operator type (ONNX Runtime's profiler)
-            if (o.graphRuns > 0) {
-                graphs.addAll(GraphProfile.profile(bundle.dir(), bundle.manifest(),
-                        BenchFrames.modelRgb(frames.frame(0, 0), mw, mh), BenchFrames.modelRgb(frames.frame(0, 1), mw, mh),
-                        threads, o.graphRuns));
-                for (GraphProfile.Graph g : graphs) {
-                    log.printf(Locale.ROOT, "graph %s: %.2f ms per run; top operators: %s%n", g.graph(), g.msPerRun(),
-                            g.ops().stream().limit(4).map(x -> String.format(Locale.ROOT, "%s %.0f%%", x.op(),
-                                    100 * x.share())).toList());
-                }
-            }
-        }
+        ModelOnly model = modelOnly(o, frames, inf, batch, log);
+        List<ModelOnlyBench.Result> threadSweep = threadSweep(o, frames, inf, batch, log);
+        Map<String, String> settings = new LinkedHashMap<>(o.settings);
+        settings.put(JobOptions.MODEL_DIR.key(), o.model.toString());
+        Pipeline pipeline = pipeline(o, frames, settings, log);
+        double minutes = (System.nanoTime() - t0) / 60e9;
+        log.printf(Locale.ROOT, "bench: done in %.1f min%n", minutes);
+        return new BenchReport(model.modelId(), model.provider(), model.width(), model.height(), o.frames.toString(),
+                frames.meanBytes(), batch, o.intervals, o.throughputGuarantee, o.checkpointMs, o.pacedFraction,
+                settings, model.state(), model.bound(), model.profiles(), model.graphs(), threadSweep,
+                pipeline.backlog(), pipeline.paced(), minutes);
+    }
 
-        // 5. ONNX Runtime intra-op threads: model-only S=1 at each K, 1 thread against 2 (one per core)
+    /** State per stream, the model-only bound, the stage profile and the graphs' operators, on one bundle. */
+    private static ModelOnly modelOnly(Options o, BenchFrames frames, InferenceOptions inf, int batch,
+                                       PrintStream log) throws Exception {
+        try (ModelBundle bundle = ModelBundle.open(o.model, inf)) {
+            int mw = bundle.manifest().width();
+            int mh = bundle.manifest().height();
+            log.printf(Locale.ROOT, "bench: model %s (%dx%d, N=%d) on %s%n", bundle.modelId(), mw, mh,
+                    bundle.manifest().queries(), bundle.executionProvider());
+            return new ModelOnly(bundle.modelId(), bundle.executionProvider(), mw, mh, stateSizes(bundle, frames, log),
+                    bound(o, bundle, frames, batch, log), profiles(o, bundle, frames, log),
+                    graphs(o, bundle, frames, inf.threads(), log));
+        }
+    }
+
+    /** 1. State per stream, with the operator's serializer on real state. */
+    private static List<StateProbe.Size> stateSizes(ModelBundle bundle, BenchFrames frames, PrintStream log)
+            throws Exception {
+        List<StateProbe.Size> state = new ArrayList<>();
+        for (MaskPrecision p : MaskPrecision.values()) {
+            StateProbe.Size s = StateProbe.measure(bundle, frames.frame(0, 0), p, 20);
+            state.add(s);
+            log.printf(Locale.ROOT, "state %s: %d bytes per stream (key frame %d + cursor %d)%n", s.precision(),
+                    s.totalBytes(), s.keyFrameStateBytes(), s.cursorBytes());
+        }
+        return state;
+    }
+
+    /**
+     * 2. The model-only bound with the operator's schedule and batch size: the best of --model-only-repeats runs (a
+     * bound is what the graphs can do; a run slowed by other load on the machine is not it), K values interleaved
+     * so that a load change hits both.
+     */
+    private static List<ModelOnlyBench.Result> bound(Options o, ModelBundle bundle, BenchFrames frames, int batch,
+                                                     PrintStream log) throws Exception {
+        List<ModelOnlyBench.Result> modelOnly = new ArrayList<>();
+        for (int s : o.streams) {
+            Map<Integer, ModelOnlyBench.Result> best = new LinkedHashMap<>();
+            for (int rep = 0; rep < o.modelOnlyRepeats; rep++) {
+                for (int k : o.intervals) {
+                    int n = framesPerStream(o, s, k, o.modelOnlyFramesTotal);
+                    ModelOnlyBench.Result r = ModelOnlyBench.run(bundle, frames, s, k, n, Math.min(n, 2 * k), batch,
+                            log);
+                    log.printf(Locale.ROOT, "model-only S=%d K=%d batch=%d (run %d): %.1f frames/s (%.2f "
+                            + "ms/frame)%n", s, k, batch, rep + 1, r.fps(), r.msPerFrame());
+                    best.merge(k, r, (a, b) -> a.fps() >= b.fps() ? a : b);
+                }
+            }
+            modelOnly.addAll(best.values());
+        }
+        return modelOnly;
+    }
+
+    /** 3. Where a frame's time goes, stage by stage. */
+    private static List<ModelOnlyBench.Profile> profiles(Options o, ModelBundle bundle, BenchFrames frames,
+                                                         PrintStream log) throws Exception {
+        List<ModelOnlyBench.Profile> profiles = new ArrayList<>();
+        for (int k : o.intervals) {
+            ModelOnlyBench.Profile p = ModelOnlyBench.profile(bundle, frames, k, o.profileFrames);
+            profiles.add(p);
+            log.printf(Locale.ROOT, "profile K=%d: decode %.2f, resize %.2f, tensors %.2f, inference %.2f "
+                            + "(segmentor %.2f, propagator %.2f), labels %.2f, png %.2f, json %.2f ms/frame%n", k,
+                    p.decodeMs(), p.resizeMs(), p.tensorsMs(), p.inferencePerFrameMs(), p.segmentorMs(),
+                    p.propagatorMs(), p.labelResizeMs(), p.pngEncodeMs(), p.documentMs());
+        }
+        return profiles;
+    }
+
+    /** 4. Where the graphs spend their time, by operator type (ONNX Runtime's profiler). */
+    private static List<GraphProfile.Graph> graphs(Options o, ModelBundle bundle, BenchFrames frames, int threads,
+                                                   PrintStream log) throws Exception {
+        if (o.graphRuns <= 0) {
+            return List.of();
+        }
+        int mw = bundle.manifest().width();
+        int mh = bundle.manifest().height();
+        List<GraphProfile.Graph> graphs = GraphProfile.profile(bundle.dir(), bundle.manifest(),
+                BenchFrames.modelRgb(frames.frame(0, 0), mw, mh), BenchFrames.modelRgb(frames.frame(0, 1), mw, mh),
+                threads, o.graphRuns);
+        for (GraphProfile.Graph g : graphs) {
+            log.printf(Locale.ROOT, "graph %s: %.2f ms per run; top operators: %s%n", g.graph(), g.msPerRun(),
+                    g.ops().stream().limit(4).map(x -> String.format(Locale.ROOT, "%s %.0f%%", x.op(),
+                            100 * x.share())).toList());
+        }
+        return graphs;
+    }
+
+    /** 5. ONNX Runtime intra-op threads: model-only S=1 at each K with each thread count. */
+    private static List<ModelOnlyBench.Result> threadSweep(Options o, BenchFrames frames, InferenceOptions inf,
+                                                           int batch, PrintStream log) throws Exception {
         List<ModelOnlyBench.Result> threadSweep = new ArrayList<>();
         for (int t : o.threadSweep) {
             try (ModelBundle b = ModelBundle.open(o.model, new InferenceOptions(inf.device(), t, 0))) {
@@ -313,21 +304,24 @@ public final class BenchCommand {
                     ModelOnlyBench.Result r = ModelOnlyBench.run(b, frames, 1, k, n, Math.min(n, 2 * k), batch, log);
                     threadSweep.add(new ModelOnlyBench.Result(r.streams(), r.k(), t, r.frames(), r.keyFrames(),
                             r.seconds(), r.fps(), r.msPerFrame()));
-                    log.printf(Locale.ROOT, "model-only S=1 K=%d with %d ONNX Runtime thread(s): %.1f frames/s%n", k, t,
-                            r.fps());
+                    log.printf(Locale.ROOT, "model-only S=1 K=%d with %d ONNX Runtime thread(s): %.1f frames/s%n", k,
+                            t, r.fps());
                 }
             }
         }
+        return threadSweep;
+    }
 
-        // 6. the real pipeline
+    /**
+     * 6. The real pipeline: backlog drain, K values interleaved, the best of --backlog-repeats runs per S and K (the
+     * same rule as the model-only bound, so that both sides of the ratios are treated alike on a shared machine);
+     * then the paced latency runs.
+     */
+    private static Pipeline pipeline(Options o, BenchFrames frames, Map<String, String> settings, PrintStream log)
+            throws Exception {
         List<PipelineBench.Result> backlog = new ArrayList<>();
         List<PipelineBench.Result> paced = new ArrayList<>();
-        Map<String, String> settings = new LinkedHashMap<>(o.settings);
-        settings.put("model.dir", o.model.toString());
-        Duration timeout = Duration.ofSeconds(o.timeoutS);
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
-            // backlog drain, K values interleaved, the best of --backlog-repeats runs per S and K (the same rule as
-            // the model-only bound, so that both sides of the ratios are treated alike on a shared machine)
             for (int s : o.streams) {
                 Map<Integer, PipelineBench.Result> best = new LinkedHashMap<>();
                 for (int rep = 0; rep < o.backlogRepeats; rep++) {
@@ -335,7 +329,7 @@ public final class BenchCommand {
                         int n = framesPerStream(o, s, k);
                         PipelineBench.Result r = PipelineBench.run(kafka, frames, new PipelineBench.Run("backlog",
                                 o.throughputGuarantee, s, k, n, 0, 0, o.checkpointMs, o.partitions, settings,
-                                timeout), log);
+                                o.timeout), log);
                         best.merge(k, r, (a, b) -> !a.complete() && b.complete() ? b
                                 : a.complete() && !b.complete() ? a : a.fps() >= b.fps() ? a : b);
                     }
@@ -345,27 +339,32 @@ public final class BenchCommand {
             for (int s : o.pacedStreams) {
                 for (String g : o.guarantees) {
                     for (int k : o.pacedIntervals) {
-                        // the same relative load for every K: a fraction of this K's own backlog rate at this S
-                        double base = backlog.stream().filter(r -> r.streams() == s && r.k() == k)
-                                .mapToDouble(PipelineBench.Result::fps).findFirst().orElse(Double.NaN);
-                        if (Double.isNaN(base)) {
-                            log.println("bench: no backlog run for S=" + s + " K=" + k + ", skipping its paced runs");
-                            continue;
+                        PipelineBench.Result r = pacedRun(o, kafka, frames, settings, backlog, s, g, k, log);
+                        if (r != null) {
+                            paced.add(r);
                         }
-                        double rate = Math.max(1, o.pacedFraction * base);
-                        // whole key intervals per stream, about --paced-seconds long
-                        int n = Math.max(k, (int) Math.round(rate * o.pacedSeconds / s));
-                        n = (int) Math.ceil((double) n / k) * k;
-                        paced.add(PipelineBench.run(kafka, frames, new PipelineBench.Run("paced", g, s, k, n, rate,
-                                1, o.checkpointMs, o.partitions, settings, timeout), log));
                     }
                 }
             }
         }
-        double minutes = (System.nanoTime() - t0) / 60e9;
-        log.printf(Locale.ROOT, "bench: done in %.1f min%n", minutes);
-        return new BenchReport(modelId, provider, mw, mh, o.frames.toString(), frames.meanBytes(), batch,
-                o.intervals, o.throughputGuarantee, o.checkpointMs, o.pacedFraction, settings, state, modelOnly,
-                profiles, graphs, threadSweep, backlog, paced, minutes);
+        return new Pipeline(backlog, paced);
+    }
+
+    /** One paced run at a fraction of this S and K's own backlog rate (the same relative load for every K). */
+    private static PipelineBench.Result pacedRun(Options o, EmbeddedKafka kafka, BenchFrames frames,
+                                                 Map<String, String> settings, List<PipelineBench.Result> backlog,
+                                                 int s, String guarantee, int k, PrintStream log) throws Exception {
+        double base = backlog.stream().filter(r -> r.streams() == s && r.k() == k)
+                .mapToDouble(PipelineBench.Result::fps).findFirst().orElse(Double.NaN);
+        if (Double.isNaN(base)) {
+            log.println("bench: no backlog run for S=" + s + " K=" + k + ", skipping its paced runs");
+            return null;
+        }
+        double rate = Math.max(1, o.pacedFraction * base);
+        // whole key intervals per stream, about --paced-seconds long
+        int n = Math.max(k, (int) Math.round(rate * o.pacedSeconds / s));
+        n = (int) Math.ceil((double) n / k) * k;
+        return PipelineBench.run(kafka, frames, new PipelineBench.Run("paced", guarantee, s, k, n, rate, 1,
+                o.checkpointMs, o.partitions, settings, o.timeout), log);
     }
 }

@@ -12,7 +12,6 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -21,6 +20,8 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.mpvss.cli.Args;
+import io.mpvss.cli.UsageException;
 import io.mpvss.eval.EvalReport;
 import io.mpvss.eval.EvalResult;
 
@@ -39,24 +40,35 @@ public final class BenchmarksDoc {
     private BenchmarksDoc() {
     }
 
-    public static void main(String[] args) throws Exception {
-        Map<String, String> a = new LinkedHashMap<>();
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            a.put(args[i], args[i + 1]);
+    /** Bad input is one line on stderr and exit status 2, as in the mpvss commands. */
+    public static void main(String[] argv) throws Exception {
+        try {
+            write(argv);
+        } catch (UsageException e) {
+            System.err.println("BenchmarksDoc: " + e.getMessage());
+            System.exit(2);
         }
+    }
+
+    /** Reads the reports named by the options and writes the page ({@code --out}). */
+    static void write(String[] argv) throws Exception {
+        Args a = Args.parse(argv);
         ObjectMapper json = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
-        EvalReport eval = a.containsKey("--eval")
-                ? json.readValue(Path.of(a.get("--eval")).toFile(), EvalReport.class) : null;
-        BenchReport bench = a.containsKey("--bench")
-                ? json.readValue(Path.of(a.get("--bench")).toFile(), BenchReport.class) : null;
-        JsonNode jmh = a.containsKey("--jmh") && Files.isRegularFile(Path.of(a.get("--jmh")))
-                ? json.readTree(Path.of(a.get("--jmh")).toFile()) : null;
-        String machine = a.containsKey("--machine") ? Files.readString(Path.of(a.get("--machine"))) : "";
-        String commands = a.containsKey("--commands") ? Files.readString(Path.of(a.get("--commands"))) : "";
-        Path out = Path.of(a.getOrDefault("--out", "docs/BENCHMARKS.md"));
-        String plot = a.getOrDefault("--plot", "docs/img/tradeoff.png");
+        Path evalFile = a.getPath("eval", null);
+        Path benchFile = a.getPath("bench", null);
+        Path jmhFile = a.getPath("jmh", null);
+        Path machineFile = a.getPath("machine", null);
+        Path commandsFile = a.getPath("commands", null);
+        Path out = a.getPath("out", Path.of("docs/BENCHMARKS.md"));
+        Path plot = a.getPath("plot", Path.of("docs/img/tradeoff.png"));
+        a.rejectUnknown();
+        EvalReport eval = evalFile == null ? null : json.readValue(evalFile.toFile(), EvalReport.class);
+        BenchReport bench = benchFile == null ? null : json.readValue(benchFile.toFile(), BenchReport.class);
+        JsonNode jmh = jmhFile != null && Files.isRegularFile(jmhFile) ? json.readTree(jmhFile.toFile()) : null;
+        String machine = machineFile == null ? "" : Files.readString(machineFile);
+        String commands = commandsFile == null ? "" : Files.readString(commandsFile);
         String md = render(eval, bench, jmh, machine, commands,
-                out.toAbsolutePath().getParent().relativize(Path.of(plot).toAbsolutePath()).toString());
+                out.toAbsolutePath().getParent().relativize(plot.toAbsolutePath()).toString());
         Files.createDirectories(out.toAbsolutePath().getParent());
         Files.writeString(out, md, StandardCharsets.UTF_8);
         System.out.println("wrote " + out);

@@ -3,36 +3,26 @@ package io.mpvss.bench;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.header.internals.RecordHeader;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
+import io.mpvss.cli.DeadLetters;
+import io.mpvss.cli.FrameSender;
+import io.mpvss.cli.KafkaClients;
+import io.mpvss.cli.LocalJob;
+import io.mpvss.cli.MaskReader;
+import io.mpvss.cli.Mpvss;
 import io.mpvss.format.MaskDocument;
-import io.mpvss.format.WireFormat;
 import io.mpvss.job.MpvssJob;
 import io.mpvss.kafka.EmbeddedKafka;
 import io.mpvss.metrics.LatencyStats;
@@ -70,157 +60,58 @@ public final class PipelineBench {
 
     private static final AtomicLong RUN_IDS = new AtomicLong();
 
+    /** The topics of one run (fresh per run: no run sees another's records). */
+    private record Topics(String frames, String masks, String dlq) {
+    }
+
     public static Result run(EmbeddedKafka kafka, BenchFrames frames, Run run, PrintStream log) throws Exception {
         long id = RUN_IDS.incrementAndGet();
         String tag = String.format(Locale.ROOT, "bench %s %s S=%d K=%d", run.mode(), run.guarantee(), run.streams(),
                 run.k());
-        String framesTopic = "frames-" + id;
-        String masksTopic = "masks-" + id;
-        String dlqTopic = "dlq-" + id;
-        kafka.createTopics(Map.of(framesTopic, run.partitions(), masksTopic, run.partitions(), dlqTopic, 1));
-
-        Map<String, String> settings = new LinkedHashMap<>();
-        settings.put("parallelism.default", "1");
+        Topics topics = new Topics("frames-" + id, "masks-" + id, "dlq-" + id);
+        kafka.createTopics(Map.of(topics.frames(), run.partitions(), topics.masks(), run.partitions(), topics.dlq(),
+                1));
         // Checkpoints on disk: the key frames of a few streams at the bundled resolution already exceed the
         // JobManager's in-memory checkpoint storage limit (5 MB), and a failed checkpoint would restart the job.
         Path ckpt = Files.createTempDirectory("mpvss-bench-ckpt-");
-        settings.put("execution.checkpointing.dir", ckpt.toUri().toString());
-        // A benchmark run that fails must say so, not restart in a loop.
-        settings.put("restart-strategy.type", "none");
-        settings.putAll(run.settings());
-        settings.put("kafka.bootstrap-servers", kafka.bootstrapServers());
-        settings.put("kafka.topic.frames", framesTopic);
-        settings.put("kafka.topic.masks", masksTopic);
-        settings.put("kafka.topic.dlq", dlqTopic);
-        settings.put("kafka.group-id", "mpvss-bench-" + id);
-        settings.put("kafka.transactional-id-prefix", "mpvss-bench-" + id);
-        settings.put("kafka.starting-offsets", "earliest");
-        settings.put("delivery.guarantee", run.guarantee());
-        settings.put("key.interval", Integer.toString(run.k()));
-        settings.put("execution.checkpointing.interval", run.checkpointMs() + " ms");
         boolean backlog = run.mode().equals("backlog");
-        settings.put("source.bounded", Boolean.toString(backlog));
-        Configuration conf = Configuration.fromMap(settings);
+        Configuration conf = jobConfiguration(run, kafka, topics, id, ckpt, backlog);
 
         long total = (long) run.streams() * run.framesPerStream();
         long warm = backlog ? 0 : (long) run.streams() * run.warmupPerStream();
-        MaskCollector collector = new MaskCollector(kafka, masksTopic, run.streams());
+        MaskCollector collector = new MaskCollector(kafka, topics.masks(), run.streams());
         try (MemoryProbe mem = new MemoryProbe(200);
-             KafkaProducer<byte[], byte[]> producer = producer(kafka)) {
-            awaitLeaders(producer, List.of(framesTopic, masksTopic, dlqTopic));
+             FrameSender sender = new FrameSender(KafkaClients.producer(kafka.bootstrapServers(), PRODUCER),
+                     topics.frames())) {
+            sender.awaitLeaders(List.of(topics.frames(), topics.masks(), topics.dlq()), Duration.ofSeconds(30));
             double produceSec = 0;
             if (backlog) {
                 log.printf(Locale.ROOT, "%s: producing a backlog of %d frames%n", tag, total);
                 long p0 = System.nanoTime();
                 for (int t = 0; t < run.framesPerStream(); t++) {
-                    for (int s = 0; s < run.streams(); s++) {
-                        send(producer, framesTopic, s, t, System.currentTimeMillis(), frames.frame(s, t));
-                    }
+                    sendRound(sender, frames, run.streams(), t);
                 }
-                producer.flush();
+                sender.flush();
                 produceSec = (System.nanoTime() - p0) / 1e9;
             }
             collector.start();
-            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-            MpvssJob.buildKafkaPipeline(env, conf);
             long j0 = System.nanoTime();
-            JobClient job = env.executeAsync("mpvss-bench-" + id);
-            double offered = 0;
+            LocalJob job = LocalJob.startKafkaPipeline(conf, "mpvss-bench-" + id);
             try {
                 if (!backlog) {
-                    // warm-up frames (model load, first key frames), not measured
-                    for (int t = 0; t < run.warmupPerStream(); t++) {
-                        for (int s = 0; s < run.streams(); s++) {
-                            send(producer, framesTopic, s, t, System.currentTimeMillis(), frames.frame(s, t));
-                        }
-                    }
-                    producer.flush();
-                    if (!collector.awaitCount(warm, run.timeout().toMillis())) {
-                        log.printf("%s: warm-up incomplete (%d/%d masks)%n", tag, collector.count(), warm);
-                    }
-                    collector.resetStats();
-                    log.printf(Locale.ROOT, "%s: warm, sending %d frames at %.1f frames/s%n", tag, total,
-                            run.pacedFps());
-                    long p0 = System.nanoTime();
-                    long sent = 0;
-                    long nextLog = p0;
-                    for (int t = run.warmupPerStream(); t < run.warmupPerStream() + run.framesPerStream(); t++) {
-                        for (int s = 0; s < run.streams(); s++) {
-                            long due = p0 + (long) (sent * 1e9 / run.pacedFps());
-                            long now;
-                            while ((now = System.nanoTime()) < due) {
-                                long ms = (due - now) / 1_000_000;
-                                if (ms > 0) {
-                                    Thread.sleep(ms);
-                                } else {
-                                    Thread.onSpinWait();
-                                }
-                            }
-                            send(producer, framesTopic, s, t, System.currentTimeMillis(), frames.frame(s, t));
-                            sent++;
-                            if (now >= nextLog) {
-                                nextLog = now + 5_000_000_000L;
-                                log.printf(Locale.ROOT, "%s: sent %d/%d, received %d%n", tag, sent, total,
-                                        collector.count() - warm);
-                            }
-                        }
-                    }
-                    producer.flush();
-                    produceSec = (System.nanoTime() - p0) / 1e9;
-                    offered = total / produceSec;
+                    warmUp(sender, frames, run, collector, warm, tag, log);
+                    produceSec = producePaced(sender, frames, run, collector, warm, tag, log);
                 }
-                long deadline = System.nanoTime() + run.timeout().toNanos();
-                long nextLog = System.nanoTime() + 5_000_000_000L;
-                while (collector.count() < warm + total && System.nanoTime() < deadline) {
-                    Thread.sleep(50);
-                    if (System.nanoTime() > nextLog) {
-                        nextLog = System.nanoTime() + 5_000_000_000L;
-                        log.printf(Locale.ROOT, "%s: %d/%d masks%n", tag, collector.count() - warm, total);
-                    }
-                    if (backlog && terminated(job) && collector.quietForMs() > 5000) {
-                        break;
-                    }
-                }
+                awaitMasks(collector, job, backlog, warm, total, run.timeout(), tag, log);
             } finally {
-                if (backlog) {
-                    try {
-                        job.getJobExecutionResult().get(30, TimeUnit.SECONDS);
-                    } catch (TimeoutException e) {
-                        log.println(tag + ": job still running after the wait for its masks; cancelling it");
-                        cancelQuietly(job);
-                    } catch (Exception e) {
-                        Throwable root = e;
-                        while (root.getCause() != null) {
-                            root = root.getCause();
-                        }
-                        // a finished job's MiniCluster may be gone before its result is fetched: not a failure
-                        if (!(root instanceof IllegalStateException && String.valueOf(root.getMessage())
-                                .contains("MiniCluster"))) {
-                            log.println(tag + ": JOB FAILED: " + root);
-                        }
-                    }
-                } else {
-                    if (terminated(job)) {
-                        log.println(tag + ": JOB ENDED before it was cancelled (failed?), see the log file");
-                    }
-                    cancelQuietly(job);
-                }
+                stop(job, backlog, tag, log);
             }
             collector.stop();
-            long received = collector.count() - warm;
-            double startup = collector.firstNanos() > 0 ? (collector.firstNanos() - j0) / 1e9 : Double.NaN;
-            double drain = (collector.lastNanos() - collector.firstNanos()) / 1e9;
-            double fps = received > 1 && drain > 0 ? (received - 1) / drain : Double.NaN;
-            double wallFps = received / ((collector.lastNanos() - j0) / 1e9);
-            double consumeMs = collector.consumeMsPerMask();
-            long dead = countRecords(kafka, dlqTopic);
-            Result r = new Result(run.mode(), run.guarantee(), run.streams(), run.k(), total, received,
-                    collector.duplicates(), collector.keyFrames(), produceSec, startup, drain, fps, wallFps,
-                    offered, collector.latency().isEmpty() ? null : collector.latency().summary(),
-                    collector.processing().isEmpty() ? null : collector.processing().summary(), consumeMs,
-                    mem.peakHeapUsed(), mem.peakRss(), mem.peakDirect(), dead, received >= total);
+            long dead = DeadLetters.read(kafka.bootstrapServers(), topics.dlq()).count();
+            Result r = result(run, collector, mem, warm, total, produceSec, backlog ? 0 : total / produceSec, j0,
+                    dead);
             log.printf(Locale.ROOT, "%s: %d/%d masks, %.1f frames/s (steady), %.1f frames/s incl. start-up %.1f s%s%n",
-                    tag, received, total, fps, wallFps, startup,
+                    tag, r.masksReceived(), total, r.fps(), r.wallFps(), r.startupSeconds(),
                     r.latencyMs() == null || backlog ? ""
                             : String.format(Locale.ROOT, ", latency p50 %.0f p95 %.0f p99 %.0f ms",
                                     r.latencyMs().p50(), r.latencyMs().p95(), r.latencyMs().p99()));
@@ -231,12 +122,127 @@ public final class PipelineBench {
         }
     }
 
-    static void cancelQuietly(JobClient job) {
-        try {
-            job.cancel().get(60, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            // already gone
+    private static Configuration jobConfiguration(Run run, EmbeddedKafka kafka, Topics topics, long id, Path ckpt,
+                                                  boolean bounded) {
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("parallelism.default", "1");
+        settings.put("execution.checkpointing.dir", ckpt.toUri().toString());
+        // A benchmark run that fails must say so, not restart in a loop.
+        settings.put("restart-strategy.type", "none");
+        settings.putAll(run.settings());
+        settings.put("kafka.bootstrap-servers", kafka.bootstrapServers());
+        settings.put("kafka.topic.frames", topics.frames());
+        settings.put("kafka.topic.masks", topics.masks());
+        settings.put("kafka.topic.dlq", topics.dlq());
+        settings.put("kafka.group-id", "mpvss-bench-" + id);
+        settings.put("kafka.transactional-id-prefix", "mpvss-bench-" + id);
+        settings.put("kafka.starting-offsets", "earliest");
+        settings.put("delivery.guarantee", run.guarantee());
+        settings.put("key.interval", Integer.toString(run.k()));
+        settings.put("execution.checkpointing.interval", run.checkpointMs() + " ms");
+        settings.put("source.bounded", Boolean.toString(bounded));
+        return Configuration.fromMap(settings);
+    }
+
+    /** Frame {@code t} of every stream, capture time now. */
+    private static void sendRound(FrameSender sender, BenchFrames frames, int streams, int t) {
+        for (int s = 0; s < streams; s++) {
+            sender.send(streamId(s), t, System.currentTimeMillis(), frames.frame(s, t));
         }
+    }
+
+    /** Warm-up frames (model load, first key frames), not measured. */
+    private static void warmUp(FrameSender sender, BenchFrames frames, Run run, MaskCollector collector, long warm,
+                               String tag, PrintStream log) throws InterruptedException {
+        for (int t = 0; t < run.warmupPerStream(); t++) {
+            sendRound(sender, frames, run.streams(), t);
+        }
+        sender.flush();
+        if (!collector.awaitCount(warm, run.timeout().toMillis())) {
+            log.printf("%s: warm-up incomplete (%d/%d masks)%n", tag, collector.count(), warm);
+        }
+        collector.resetStats();
+    }
+
+    /** The measured frames at the paced rate, capture time = send time; returns the seconds it took. */
+    private static double producePaced(FrameSender sender, BenchFrames frames, Run run, MaskCollector collector,
+                                       long warm, String tag, PrintStream log) throws InterruptedException {
+        long total = (long) run.streams() * run.framesPerStream();
+        log.printf(Locale.ROOT, "%s: warm, sending %d frames at %.1f frames/s%n", tag, total, run.pacedFps());
+        long p0 = System.nanoTime();
+        long sent = 0;
+        long nextLog = p0;
+        for (int t = run.warmupPerStream(); t < run.warmupPerStream() + run.framesPerStream(); t++) {
+            for (int s = 0; s < run.streams(); s++) {
+                long due = p0 + (long) (sent * 1e9 / run.pacedFps());
+                long now;
+                while ((now = System.nanoTime()) < due) {
+                    long ms = (due - now) / 1_000_000;
+                    if (ms > 0) {
+                        Thread.sleep(ms);
+                    } else {
+                        Thread.onSpinWait();
+                    }
+                }
+                sender.send(streamId(s), t, System.currentTimeMillis(), frames.frame(s, t));
+                sent++;
+                if (now >= nextLog) {
+                    nextLog = now + 5_000_000_000L;
+                    log.printf(Locale.ROOT, "%s: sent %d/%d, received %d%n", tag, sent, total,
+                            collector.count() - warm);
+                }
+            }
+        }
+        sender.flush();
+        return (System.nanoTime() - p0) / 1e9;
+    }
+
+    /** Until every mask has come, the timeout, or (bounded) the job has ended and no mask came for 5 s. */
+    private static void awaitMasks(MaskCollector collector, LocalJob job, boolean bounded, long warm, long total,
+                                   Duration timeout, String tag, PrintStream log) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long nextLog = System.nanoTime() + 5_000_000_000L;
+        while (collector.count() < warm + total && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+            if (System.nanoTime() > nextLog) {
+                nextLog = System.nanoTime() + 5_000_000_000L;
+                log.printf(Locale.ROOT, "%s: %d/%d masks%n", tag, collector.count() - warm, total);
+            }
+            if (bounded && job.terminated() && collector.quietForMs() > 5000) {
+                break;
+            }
+        }
+    }
+
+    /** A bounded job is given 30 s to finish; a paced one is cancelled. Failures are logged, not thrown. */
+    private static void stop(LocalJob job, boolean bounded, String tag, PrintStream log) {
+        if (bounded) {
+            try {
+                job.stop(Duration.ofSeconds(30), log);
+            } catch (Exception e) {
+                log.println(tag + ": JOB FAILED: " + Mpvss.rootMessage(e));
+            }
+        } else {
+            if (job.terminated()) {
+                log.println(tag + ": JOB ENDED before it was cancelled (failed?), see the log file");
+            }
+            job.close();
+        }
+    }
+
+    private static Result result(Run run, MaskCollector collector, MemoryProbe mem, long warm, long total,
+                                 double produceSec, double offered, long j0, long dead) {
+        long received = collector.count() - warm;
+        double startup = collector.firstNanos() > 0 ? (collector.firstNanos() - j0) / 1e9 : Double.NaN;
+        double drain = (collector.lastNanos() - collector.firstNanos()) / 1e9;
+        double fps = received > 1 && drain > 0 ? (received - 1) / drain : Double.NaN;
+        double wallFps = received / ((collector.lastNanos() - j0) / 1e9);
+        return new Result(run.mode(), run.guarantee(), run.streams(), run.k(), total, received,
+                collector.duplicates(), collector.keyFrames(), produceSec, startup, drain, fps, wallFps,
+                offered, collector.latency().isEmpty() ? null : collector.latency().summary(),
+                collector.processing().isEmpty() ? null : collector.processing().summary(),
+                collector.consumeMsPerMask(), mem.peakHeapUsed(), mem.peakRss(), mem.peakDirect(), dead,
+                received >= total);
     }
 
     static void deleteRecursively(Path dir) {
@@ -247,106 +253,45 @@ public final class PipelineBench {
         }
     }
 
-    /** Whether the job has ended (a finished bounded job's MiniCluster may already be gone). */
-    static boolean terminated(JobClient job) {
-        try {
-            return job.getJobStatus().get(10, TimeUnit.SECONDS).isGloballyTerminalState();
-        } catch (Exception e) {
-            return true;
-        }
-    }
-
-    /** Waits until every partition of the topics has a leader in the producer's metadata. */
-    static void awaitLeaders(KafkaProducer<byte[], byte[]> producer, List<String> topics) throws InterruptedException {
-        long end = System.currentTimeMillis() + 30_000;
-        for (String t : topics) {
-            while (System.currentTimeMillis() < end) {
-                List<PartitionInfo> parts = producer.partitionsFor(t);
-                if (!parts.isEmpty() && parts.stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
-                    break;
-                }
-                Thread.sleep(100);
-            }
-        }
-    }
-
-    static KafkaProducer<byte[], byte[]> producer(EmbeddedKafka kafka) {
-        Properties p = new Properties();
-        p.putAll(kafka.clientProperties());
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        p.put(ProducerConfig.LINGER_MS_CONFIG, "2");
-        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(EmbeddedKafka.MAX_MESSAGE_BYTES));
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        // Plain (non-idempotent) producer, one request in flight: per-partition order is kept across retries, and
-        // the topics are brand new, where an idempotent producer's first batches can be rejected as out of order.
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
-        p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
-        return new KafkaProducer<>(p);
-    }
-
     static String streamId(int s) {
         return String.format(Locale.ROOT, "cam-%03d", s);
     }
 
-    static void send(KafkaProducer<byte[], byte[]> producer, String topic, int s, long seq, long ts, byte[] image) {
-        ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(topic, null, ts,
-                streamId(s).getBytes(StandardCharsets.UTF_8), image);
-        r.headers().add(new RecordHeader(WireFormat.HEADER_SEQ, Long.toString(seq).getBytes(StandardCharsets.UTF_8)));
-        r.headers().add(new RecordHeader(WireFormat.HEADER_TS, Long.toString(ts).getBytes(StandardCharsets.UTF_8)));
-        producer.send(r);
+    /**
+     * Frame producer settings on top of the tools' ({@link KafkaClients#producer}): plain (non-idempotent), one
+     * request in flight: per-partition order is kept across retries, and the topics are brand new, where an
+     * idempotent producer's first batches can be rejected as out of order.
+     */
+    private static final Properties PRODUCER = new Properties();
+    /** Masks are timestamped on arrival: do not let the broker hold a fetch back. */
+    private static final Properties COLLECTOR = new Properties();
+
+    static {
+        PRODUCER.put(ProducerConfig.LINGER_MS_CONFIG, "2");
+        PRODUCER.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
+        PRODUCER.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
+        COLLECTOR.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "10");
     }
 
-    static KafkaConsumer<byte[], byte[]> consumer(EmbeddedKafka kafka, String group) {
-        Properties p = new Properties();
-        p.putAll(kafka.clientProperties());
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "10");
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        return new KafkaConsumer<>(p);
-    }
-
-    static long countRecords(EmbeddedKafka kafka, String topic) {
-        try (KafkaConsumer<byte[], byte[]> c = consumer(kafka, "count-" + topic + "-" + System.nanoTime())) {
-            c.subscribe(List.of(topic));
-            long n = 0;
-            long quietUntil = System.currentTimeMillis() + 2000;
-            while (System.currentTimeMillis() < quietUntil) {
-                int got = c.poll(Duration.ofMillis(200)).count();
-                n += got;
-                if (got > 0) {
-                    quietUntil = System.currentTimeMillis() + 1000;
-                }
-            }
-            return n;
-        }
-    }
-
-    /** Consumes the masks topic in a background thread, recording arrival times and latencies. */
+    /**
+     * Reads the masks topic in a background thread ({@link MaskReader}: read_committed, repeats dropped), recording
+     * arrival times and latencies.
+     */
     static final class MaskCollector implements Runnable {
-        private final KafkaConsumer<byte[], byte[]> consumer;
+        private final MaskReader reader;
         private final Thread thread;
-        private final Set<String> seen = new HashSet<>();
-        private volatile boolean running = true;
+        private final AtomicBoolean stopped = new AtomicBoolean();
         private volatile long count;
         private volatile long firstNanos;
         private volatile long lastNanos;
-        private long duplicates;
+        private long duplicatesBefore;
         private long keyFrames;
-        private long parseNanos;
-        private long parsed;
         private LatencyStats latency = new LatencyStats();
         private LatencyStats processing = new LatencyStats();
 
         MaskCollector(EmbeddedKafka kafka, String topic, int streams) {
-            consumer = consumer(kafka, "bench-collector-" + topic);
-            consumer.subscribe(List.of(topic));
+            reader = new MaskReader(KafkaClients.consumer(kafka.bootstrapServers(), COLLECTOR,
+                    "bench-collector-" + topic), topic);
             thread = new Thread(this, "mpvss-bench-collector");
             thread.setDaemon(true);
         }
@@ -358,44 +303,36 @@ public final class PipelineBench {
         @Override
         public void run() {
             try {
-                while (running) {
-                    ConsumerRecords<byte[], byte[]> recs = consumer.poll(Duration.ofMillis(50));
-                    long now = System.nanoTime();
-                    long wall = System.currentTimeMillis();
-                    for (ConsumerRecord<byte[], byte[]> r : recs) {
-                        long a = System.nanoTime();
-                        MaskDocument d = MaskDocument.fromJson(r.value());
-                        long b = System.nanoTime();
-                        synchronized (this) {
-                            parseNanos += b - a;
-                            parsed++;
-                            if (!seen.add(d.getStream() + "#" + d.getSeq())) {
-                                duplicates++;
-                                continue;
-                            }
-                            if (d.isKeyFrame()) {
-                                keyFrames++;
-                            }
-                            latency.add(wall - d.getCaptureTs());
-                            processing.add(d.getProcessingMs());
-                        }
-                        if (firstNanos == 0) {
-                            firstNanos = now;
-                        }
-                        lastNanos = now;
-                        count++;
-                    }
-                }
+                reader.read(0, null, 0, this::add);
+            } catch (Exception e) {
+                throw new IllegalStateException("reading masks failed", e);
             } finally {
-                consumer.close();
+                reader.close();
             }
         }
 
+        private void add(MaskDocument d, long receivedMs) {
+            long now = System.nanoTime();
+            synchronized (this) {
+                if (d.isKeyFrame()) {
+                    keyFrames++;
+                }
+                latency.add(receivedMs - d.getCaptureTs());
+                processing.add(d.getProcessingMs());
+            }
+            if (firstNanos == 0) {
+                firstNanos = now;
+            }
+            lastNanos = now;
+            count++;
+        }
+
+        /** After the warm-up: what follows is measured (repeats counted from here). */
         synchronized void resetStats() {
             latency = new LatencyStats();
             processing = new LatencyStats();
             keyFrames = 0;
-            duplicates = 0;
+            duplicatesBefore = reader.duplicates();
             firstNanos = 0;
         }
 
@@ -415,8 +352,9 @@ public final class PipelineBench {
             return lastNanos == 0 ? Long.MAX_VALUE : (System.nanoTime() - lastNanos) / 1_000_000;
         }
 
+        /** Repeats dropped since the warm-up (after {@link #stop}). */
         synchronized long duplicates() {
-            return duplicates;
+            return reader.duplicates() - duplicatesBefore;
         }
 
         synchronized long keyFrames() {
@@ -431,8 +369,9 @@ public final class PipelineBench {
             return processing;
         }
 
-        synchronized double consumeMsPerMask() {
-            return parsed == 0 ? Double.NaN : parseNanos / 1e6 / parsed;
+        /** JSON parse time per mask (after {@link #stop}). */
+        double consumeMsPerMask() {
+            return reader.parseMsPerDocument();
         }
 
         boolean awaitCount(long n, long timeoutMs) throws InterruptedException {
@@ -443,8 +382,16 @@ public final class PipelineBench {
             return count >= n;
         }
 
+        /** Ends reading and closes the consumer; again is a no-op. */
         void stop() {
-            running = false;
+            if (!stopped.compareAndSet(false, true)) {
+                return;
+            }
+            if (thread.getState() == Thread.State.NEW) {
+                reader.close(); // never started
+                return;
+            }
+            reader.stop();
             try {
                 thread.join(5000);
             } catch (InterruptedException e) {

@@ -162,6 +162,15 @@ public final class Args {
         return v == null ? def : Path.of(v);
     }
 
+    /** A folder that must exist if given ("no such folder: X (--key)" otherwise). */
+    public Path getFolder(String key, Path def) {
+        Path p = getPath(key, def);
+        if (p != null && !Files.isDirectory(p)) {
+            throw new UsageException("no such folder: " + p + " (--" + key + ")");
+        }
+        return p;
+    }
+
     /** All options, in the order given. */
     public Map<String, String> asMap() {
         return java.util.Collections.unmodifiableMap(values);
@@ -172,6 +181,59 @@ public final class Args {
         Map<String, String> r = new LinkedHashMap<>();
         values.forEach((k, v) -> {
             if (k.startsWith(prefix)) {
+                read.add(k);
+                r.put(k, v);
+            }
+        });
+        return r;
+    }
+
+    /** A comma-separated list of whole numbers, e.g. {@code --intervals 1,2,5}. */
+    public List<Integer> getIntList(String key, List<Integer> def) {
+        List<String> items = getList(key, null);
+        if (items == null) {
+            return def;
+        }
+        List<Integer> r = new ArrayList<>();
+        for (String s : items) {
+            try {
+                r.add(Integer.parseInt(s));
+            } catch (NumberFormatException e) {
+                throw new UsageException("--" + key + " expects whole numbers separated by commas, got '"
+                        + values.get(key) + "'");
+            }
+        }
+        return List.copyOf(r);
+    }
+
+    /** A comma-separated list, e.g. {@code --guarantees exactly-once,at-least-once} (blank items dropped). */
+    public List<String> getList(String key, List<String> def) {
+        String v = get(key, null);
+        if (v == null) {
+            return def;
+        }
+        List<String> r = new ArrayList<>();
+        for (String s : v.split(",")) {
+            if (!s.isBlank()) {
+                r.add(s.trim());
+            }
+        }
+        if (r.isEmpty()) {
+            throw new UsageException("--" + key + " expects a comma-separated list, got '" + v + "'");
+        }
+        return List.copyOf(r);
+    }
+
+    /**
+     * Job options and Flink keys given as {@code --key value} (e.g. {@code --key.interval 3},
+     * {@code --parallelism.default 1}): every option not read so far whose key contains a dot, marked read. A
+     * command reads its own options first and calls this before {@link #rejectUnknown}, so that one spelling, the
+     * option's own key, works in every command.
+     */
+    public Map<String, String> jobSettings() {
+        Map<String, String> r = new LinkedHashMap<>();
+        values.forEach((k, v) -> {
+            if (!read.contains(k) && k.contains(".")) {
                 read.add(k);
                 r.put(k, v);
             }

@@ -13,6 +13,7 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
+import io.mpvss.config.JobOptions;
 import io.mpvss.format.MaskDocument;
 import io.mpvss.format.WireFormat;
 import io.mpvss.metrics.LatencyStats;
@@ -30,7 +31,7 @@ final class ConsumeCommand {
             "  --out DIR                  output folder (default ./out/masks)",
             "  --limit N                  stop after N documents (default: no limit)",
             "  --idle-timeout DURATION    stop after this long without a new document (default 30s; 0 = never)",
-            "  --model-dir DIR            bundle whose manifest.json gives class colours (default model-ops/bundle;",
+            "  --model.dir DIR            bundle whose manifest.json gives class colours (default model-ops/bundle;",
             "                             without it: default colours, names from the documents)",
             "  --frames DIR               blend overlays over the original frames: the seq-th image of",
             "                             DIR/<stream>/frames/, DIR/<stream>/, DIR/frames/ or DIR/",
@@ -46,16 +47,12 @@ final class ConsumeCommand {
     }
 
     static int run(Args args, PrintStream out) throws Exception {
-        if (args.has("help")) {
-            out.println(USAGE);
-            return 0;
-        }
         String servers = args.get("bootstrap-servers", "localhost:9092");
         String topic = args.get("topic", WireFormat.DEFAULT_MASKS_TOPIC);
         Path outDir = args.getPath("out", Path.of("out", "masks"));
         long limit = args.getLong("limit", 0);
         Duration idle = args.getDuration("idle-timeout", Duration.ofSeconds(30));
-        String modelDirArg = args.get("model-dir", null);
+        String modelDirArg = args.get(JobOptions.MODEL_DIR.key(), null);
         Path framesDir = args.getPath("frames", null);
         String onlyStream = args.get("stream", null);
         String from = args.get("from", "earliest");
@@ -72,7 +69,7 @@ final class ConsumeCommand {
         }
         Path modelDir = RepoPaths.resolve(modelDirArg, RepoPaths.BUNDLED_MODEL);
         if (modelDirArg != null && !Files.isRegularFile(modelDir.resolve("manifest.json"))) {
-            throw new UsageException("no manifest.json in --model-dir " + modelDir);
+            throw new UsageException("no manifest.json in --model.dir " + modelDir);
         }
         Palette palette = Files.isRegularFile(modelDir.resolve("manifest.json"))
                 ? Palette.fromManifest(modelDir) : null;

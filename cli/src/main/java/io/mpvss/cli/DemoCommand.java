@@ -2,7 +2,6 @@ package io.mpvss.cli;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,31 +11,21 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
 import io.mpvss.format.MaskDocument;
-import io.mpvss.format.WireFormat;
 import io.mpvss.config.JobOptions;
 import io.mpvss.config.StartingOffsets;
-import io.mpvss.job.MpvssJob;
 import io.mpvss.kafka.EmbeddedKafka;
 import io.mpvss.metrics.LabelClips;
 import io.mpvss.model.ModelManifest;
 import io.mpvss.render.Palette;
 
-import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.header.Header;
 
 /**
  * {@code mpvss demo}: the whole system on one machine. A real Kafka broker (in-process KRaft), the bundled clips
@@ -51,7 +40,7 @@ final class DemoCommand {
             "  Starts a Kafka broker and a Flink MiniCluster in this JVM, streams the demo clips through the MPVSS",
             "  job as cameras (one stream per clip), and writes overlays, a contact sheet and a summary.",
             "  --out DIR                 output folder (default ./out)",
-            "  --model-dir DIR           model bundle (default model-ops/bundle of this repository)",
+            "  --model.dir DIR           model bundle (default model-ops/bundle of this repository)",
             "  --clips DIR               clips: DIR/<clip>/frames/*.jpg, DIR/<clip>/labels/*.png",
             "                            (default model-ops/demo-clips of this repository)",
             "  --fps N                   camera frame rate (default 10)",
@@ -72,71 +61,144 @@ final class DemoCommand {
     /** What the demo keeps per received document. */
     record Received(String stream, long seq, long captureTs, boolean key, long keySeq, String keyReason,
                     double processingMs, long emittedTs, long receivedMs, int width, int height, byte[] png) {
+
+        /** Back to a mask document (for the overlay writer), with the class pixel counts scoring found. */
+        MaskDocument toDocument(String model, Map<String, Long> classPixels) {
+            MaskDocument d = new MaskDocument();
+            d.setStream(stream);
+            d.setSeq(seq);
+            d.setCaptureTs(captureTs);
+            d.setKeyFrame(key);
+            d.setKeySeq(keySeq);
+            d.setKeyReason(keyReason);
+            d.setModel(model);
+            d.setWidth(width);
+            d.setHeight(height);
+            d.setLabelMapPng(png);
+            d.setProcessingMs(processingMs);
+            d.setEmittedTs(emittedTs);
+            d.classPixels(classPixels);
+            return d;
+        }
     }
 
     private DemoCommand() {
     }
 
-    static int run(Args args, PrintStream out) throws Exception {
-        if (args.has("help")) {
-            out.println(USAGE);
-            return 0;
-        }
-        long t0 = System.nanoTime();
-        Path outDir = args.getPath("out", Path.of("out")).toAbsolutePath().normalize();
-        Path modelDir = RepoPaths.resolve(args.get("model-dir", null), RepoPaths.BUNDLED_MODEL);
-        Path clipsDir = RepoPaths.resolve(args.get("clips", null), "model-ops/demo-clips");
-        double fps = args.getDouble("fps", 10);
-        if (!(fps > 0 && fps <= 1000)) {
-            throw new UsageException("--fps must be in (0, 1000], got " + fps);
-        }
-        int maxFrames = args.getPositiveInt("max-frames", Integer.MAX_VALUE);
-        int maxStreams = args.getPositiveInt("max-streams", Integer.MAX_VALUE);
-        boolean replay = args.getBoolean("replay", false);
-        int badFrames = args.getInt("bad-frames", 1);
-        int sheetStepArg = args.getInt("sheet-step", 0);
-        Duration timeout = args.getDuration("timeout", Duration.ofSeconds(100));
-        boolean overlays = !args.getBoolean("no-overlays", false);
-        int overlayMinWidth = args.getInt("overlay-min-width", 480);
-        Map<String, String> jobSettings = new LinkedHashMap<>();
-        for (String k : args.unread()) {
-            if (!k.contains(".")) {
-                throw new UsageException("unknown option --" + k + "");
-            }
-            jobSettings.put(k, args.get(k, null));
-        }
-        args.rejectUnknown();
+    /** The demo's options. */
+    static final class Options {
+        final Path outDir;
+        final Path modelDir;
+        final Path clipsDir;
+        final double fps;
+        final int maxFrames;
+        final int maxStreams;
+        final boolean replay;
+        final int badFrames;
+        final int sheetStep;
+        final Duration timeout;
+        final boolean overlays;
+        final int overlayMinWidth;
+        /** Job options and Flink keys given on the command line (they win over the demo's). */
+        final Map<String, String> jobSettings;
 
-        // ---- inputs
-        if (!Files.isRegularFile(modelDir.resolve("manifest.json"))) {
-            throw new UsageException("no model bundle at " + modelDir + " (manifest.json missing): the trained "
-                    + "bundle comes from model-ops (see model-ops/README.md), or pass --model-dir DIR");
+        private Options(Args args) {
+            outDir = args.getPath("out", Path.of("out")).toAbsolutePath().normalize();
+            modelDir = RepoPaths.resolve(args.get(JobOptions.MODEL_DIR.key(), null), RepoPaths.BUNDLED_MODEL);
+            clipsDir = RepoPaths.resolve(args.get("clips", null), "model-ops/demo-clips");
+            fps = args.getDouble("fps", 10);
+            if (!(fps > 0 && fps <= 1000)) {
+                throw new UsageException("--fps must be in (0, 1000], got " + fps);
+            }
+            maxFrames = args.getPositiveInt("max-frames", Integer.MAX_VALUE);
+            maxStreams = args.getPositiveInt("max-streams", Integer.MAX_VALUE);
+            replay = args.getBoolean("replay", false);
+            badFrames = args.getInt("bad-frames", 1);
+            sheetStep = args.getInt("sheet-step", 0);
+            timeout = args.getDuration("timeout", Duration.ofSeconds(100));
+            overlays = !args.getBoolean("no-overlays", false);
+            overlayMinWidth = args.getInt("overlay-min-width", 480);
+            jobSettings = args.jobSettings();
+            args.rejectUnknown();
         }
-        if (!Files.isDirectory(clipsDir)) {
-            throw new UsageException("no demo clips at " + clipsDir + ": they come from model-ops (see "
-                    + "model-ops/README.md), or pass --clips DIR");
+
+        static Options from(Args args) {
+            return new Options(args);
         }
-        ModelManifest manifest = ModelManifest.read(modelDir);
-        Palette palette = Palette.fromManifest(modelDir);
-        List<LabelClips.Clip> clips;
-        try {
-            clips = LabelClips.list(clipsDir);
-        } catch (IOException e) {
-            throw new UsageException(e.getMessage());
+    }
+
+    /** The model and the clips the demo streams, one stream per clip. */
+    record Inputs(ModelManifest manifest, Palette palette, Map<String, List<LabelClips.Frame>> frames, long total) {
+
+        static Inputs load(Options o) throws IOException {
+            if (!Files.isRegularFile(o.modelDir.resolve("manifest.json"))) {
+                throw new UsageException("no model bundle at " + o.modelDir + " (manifest.json missing): the trained "
+                        + "bundle comes from model-ops (see model-ops/README.md), or pass --model.dir DIR");
+            }
+            if (!Files.isDirectory(o.clipsDir)) {
+                throw new UsageException("no demo clips at " + o.clipsDir + ": they come from model-ops (see "
+                        + "model-ops/README.md), or pass --clips DIR");
+            }
+            ModelManifest manifest = ModelManifest.read(o.modelDir);
+            List<LabelClips.Clip> clips;
+            try {
+                clips = LabelClips.list(o.clipsDir);
+            } catch (IOException e) {
+                throw new UsageException(e.getMessage());
+            }
+            if (clips.size() > o.maxStreams) {
+                clips = clips.subList(0, o.maxStreams);
+            }
+            Map<String, List<LabelClips.Frame>> frames = new LinkedHashMap<>();
+            long total = 0;
+            for (LabelClips.Clip c : clips) {
+                List<LabelClips.Frame> f = c.frames().size() > o.maxFrames ? c.frames().subList(0, o.maxFrames)
+                        : c.frames();
+                frames.put(c.id(), f);
+                total += f.size();
+            }
+            return new Inputs(manifest, Palette.of(manifest), frames, total);
         }
-        if (clips.size() > maxStreams) {
-            clips = clips.subList(0, maxStreams);
+
+        /** The key interval the job will use (the option, else the manifest's). */
+        int keyInterval(Configuration conf) {
+            int k = conf.get(JobOptions.KEY_INTERVAL);
+            return k > 0 ? k : manifest.keyInterval();
         }
-        Map<String, List<LabelClips.Frame>> frames = new LinkedHashMap<>();
-        long total = 0;
-        for (LabelClips.Clip c : clips) {
-            List<LabelClips.Frame> f = c.frames().size() > maxFrames ? c.frames().subList(0, maxFrames) : c.frames();
-            frames.put(c.id(), f);
-            total += f.size();
+    }
+
+    /** What streaming the clips through Kafka and the job gave. */
+    record Streamed(List<Received> received, long firstSentMs, long jobStartMs, long lastReceivedMs, long duplicates,
+                    DeadLetters dlq, MaskReader.End end) {
+    }
+
+    static int run(Args args, PrintStream out) throws Exception {
+        long t0 = System.nanoTime();
+        Options o = Options.from(args);
+        Inputs in = Inputs.load(o);
+        Configuration conf = jobConfiguration(o, in.frames().size());
+        printPlan(o, in, conf, out);
+        prepareOut(o.outDir);
+        Streamed st = stream(o, in, conf, out);
+        if (st.end() != MaskReader.End.LIMIT) {
+            out.printf(Locale.ROOT, "warning: received %d of %d masks before the %s timeout (see the log: %s)%n",
+                    st.received().size(), in.total(), o.timeout, System.getProperty("mpvss.log.file", "stderr"));
         }
+        DemoReport report = score(o, in, conf, st, out);
+        render(o, in, conf, st, report, out);
+        report.write(o.outDir);
+        out.println();
+        out.print(report.markdown());
+        out.printf(Locale.ROOT, "%nwrote %s: %scontact-sheet.png, summary.json, summary.md  (%.0f s in all)%n",
+                o.outDir, o.overlays ? "overlays/<stream>/<seq>.png, " : "", (System.nanoTime() - t0) / 1e9);
+        return st.end() == MaskReader.End.LIMIT ? 0 : 1;
+    }
+
+    /** The demo's job settings (exactly-once with 1 s checkpoints, bounded in replay), then the user's. */
+    static Configuration jobConfiguration(Options o, int streams) {
         int cores = Runtime.getRuntime().availableProcessors();
-        int parallelism = Integer.parseInt(jobSettings.getOrDefault("parallelism.default",
-                String.valueOf(Math.max(1, Math.min(Math.min(4, cores), clips.size())))));
+        int parallelism = Integer.parseInt(o.jobSettings.getOrDefault("parallelism.default",
+                String.valueOf(Math.max(1, Math.min(Math.min(4, cores), streams)))));
         Configuration conf = new Configuration();
         conf.setString("parallelism.default", String.valueOf(parallelism));
         conf.setString("execution.checkpointing.interval", "1s");
@@ -145,198 +207,253 @@ final class DemoCommand {
         conf.setString("restart-strategy.type", "fixed-delay");
         conf.setString("restart-strategy.fixed-delay.attempts", "2");
         conf.setString("restart-strategy.fixed-delay.delay", "1s");
-        conf.set(JobOptions.MODEL_DIR, modelDir.toString());
-        conf.set(JobOptions.SOURCE_BOUNDED, replay);
+        conf.set(JobOptions.MODEL_DIR, o.modelDir.toString());
+        conf.set(JobOptions.SOURCE_BOUNDED, o.replay);
         conf.set(JobOptions.STARTING_OFFSETS, StartingOffsets.EARLIEST);
         conf.set(JobOptions.GROUP_ID, "mpvss-demo");
         conf.set(JobOptions.TRANSACTIONAL_ID_PREFIX, "mpvss-demo");
-        jobSettings.forEach(conf::setString);
-        String guarantee = conf.get(JobOptions.DELIVERY_GUARANTEE).toString();
-        String checkpointEvery = conf.getString("execution.checkpointing.interval", "1s");
+        o.jobSettings.forEach(conf::setString);
+        return conf;
+    }
 
+    private static int parallelism(Configuration conf) {
+        return Integer.parseInt(conf.getString("parallelism.default", "1"));
+    }
+
+    private static String checkpointInterval(Configuration conf) {
+        return conf.getString("execution.checkpointing.interval", "1s");
+    }
+
+    private static void printPlan(Options o, Inputs in, Configuration conf, PrintStream out) {
+        ModelManifest manifest = in.manifest();
         out.printf(Locale.ROOT, "MPVSS demo: model %s (%dx%d input, %d classes, key frame every %d), %d streams x "
                         + "%s frames at %s fps%n", manifest.modelId(), manifest.width(), manifest.height(),
-                manifest.numClasses(), conf.get(JobOptions.KEY_INTERVAL) > 0 ? conf.get(JobOptions.KEY_INTERVAL)
-                        : manifest.keyInterval(), clips.size(), frames.values().stream().map(l -> l.size())
-                        .distinct().map(String::valueOf).reduce((a, b) -> a + "/" + b).orElse("0"),
-                ProduceCommand.fmt(fps));
+                manifest.numClasses(), in.keyInterval(conf), in.frames().size(), in.frames().values().stream()
+                        .map(l -> l.size()).distinct().map(String::valueOf).reduce((a, b) -> a + "/" + b).orElse("0"),
+                ProduceCommand.fmt(o.fps));
         out.printf(Locale.ROOT, "  %s mode, %s, checkpoint every %s, parallelism %d%n",
-                replay ? "replay (bounded)" : "live", guarantee, checkpointEvery, parallelism);
+                o.replay ? "replay (bounded)" : "live", conf.get(JobOptions.DELIVERY_GUARANTEE),
+                checkpointInterval(conf), parallelism(conf));
+    }
 
-        prepareOut(outDir);
+    /** Kafka up, the job and the cameras running, every mask read back, the dead letters counted; Kafka down. */
+    private static Streamed stream(Options o, Inputs in, Configuration conf, PrintStream out) throws Exception {
         String framesTopic = conf.get(JobOptions.TOPIC_FRAMES);
-        String masksTopic = conf.get(JobOptions.TOPIC_MASKS);
         String dlqTopic = conf.get(JobOptions.TOPIC_DLQ);
-
-        List<Received> received = new ArrayList<>();
-        AtomicLong firstSentMs = new AtomicLong();
-        long lastReceivedMs;
-        long jobStartMs;
-        MaskReader.End end;
-        long duplicates;
-        DlqSummary dlq;
-        AtomicReference<Exception> producerError = new AtomicReference<>();
+        int parallelism = parallelism(conf);
         try (EmbeddedKafka kafka = startKafka(out)) {
-            kafka.createTopics(Map.of(framesTopic, parallelism, masksTopic, parallelism, dlqTopic, 1));
+            kafka.createTopics(Map.of(framesTopic, parallelism, conf.get(JobOptions.TOPIC_MASKS), parallelism,
+                    dlqTopic, 1));
             conf.set(JobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
+            Streamed st;
+            try (Session session = new Session(o, in, conf, out)) {
+                st = session.run();
+            }
+            DeadLetters dlq = DeadLetters.read(kafka.bootstrapServers(), dlqTopic);
+            out.println("  stopping Kafka ...");
+            return new Streamed(st.received(), st.firstSentMs(), st.jobStartMs(), st.lastReceivedMs(),
+                    st.duplicates(), dlq, st.end());
+        }
+    }
 
-            try (FrameSender sender = new FrameSender(KafkaClients.producer(kafka.bootstrapServers(),
-                    new java.util.Properties()), framesTopic);
-                 MaskReader reader = new MaskReader(KafkaClients.consumer(kafka.bootstrapServers(),
-                         new java.util.Properties(), "mpvss-demo-reader"), masksTopic);
-                 Progress progress = new Progress(out)) {
-                Progress.Counter produced = progress.counter("produced", total + Math.max(0, badFrames));
-                Progress.Counter masks = progress.counter("masks", total);
-                long[] firstMaskNanos = {0};
-                progress.extra(() -> {
-                    long n = masks.get();
-                    if (n < 2 || firstMaskNanos[0] == 0) {
-                        return "";
-                    }
-                    return String.format(Locale.ROOT, "%.1f frames/s",
-                            (n - 1) / Math.max(1e-3, (System.nanoTime() - firstMaskNanos[0]) / 1e9));
-                });
+    /** One pass of the cameras through the job: the producer, the mask reader, the job and the progress line. */
+    private static final class Session implements AutoCloseable {
+        private final Options o;
+        private final Inputs in;
+        private final Configuration conf;
+        private final PrintStream out;
+        private final FrameSender sender;
+        private final MaskReader reader;
+        private final Progress progress;
+        private final Progress.Counter produced;
+        private final Progress.Counter masks;
+        private final List<Received> received = new ArrayList<>();
+        private final AtomicLong firstSentMs = new AtomicLong();
+        private final AtomicReference<Exception> producerError = new AtomicReference<>();
+        private volatile long firstMaskNanos;
+        private long jobStartMs;
 
-                Runnable produce = () -> {
-                    try {
-                        produceAll(sender, frames, fps, !replay, badFrames, firstSentMs, produced,
-                                sender.acked());
-                    } catch (Exception e) {
-                        producerError.compareAndSet(null, e);
-                    }
-                };
-                JobClient job;
-                Thread producer = null;
-                // a job that fails (or a bounded one that ends short) must not leave us waiting for a timeout
-                AtomicReference<String> jobEnded = new AtomicReference<>();
-                Thread watcher;
-                if (replay) {
-                    out.println("  queueing all frames, then starting the job ...");
-                    progress.start();
-                    produce.run();
-                    if (producerError.get() != null) {
-                        throw producerError.get();
-                    }
-                    job = startJob(conf);
-                    watcher = watch(job, reader, jobEnded);
-                    jobStartMs = System.currentTimeMillis();
-                } else {
-                    out.println("  starting the Flink job (MiniCluster) ...");
-                    long js = System.nanoTime();
-                    job = startJob(conf);
-                    watcher = watch(job, reader, jobEnded);
-                    awaitRunning(job, Duration.ofSeconds(60));
-                    // one frame on a stream of its own: its mask shows that every task is up, the model loaded
-                    // and the sink committing, so the cameras' latency is not the job's start-up time
-                    byte[] first = Files.readAllBytes(frames.values().iterator().next().get(0).image());
-                    sender.send("demo-warmup", 0, System.currentTimeMillis(), first);
-                    sender.flush();
-                    if (reader.read(1, null, System.nanoTime() + Duration.ofSeconds(90).toNanos(), (d, r) -> { })
-                            != MaskReader.End.LIMIT) {
-                        progress.close();
-                        throw jobEnded.get() != null ? jobFailure(job, jobEnded.get(), 0, total)
-                                : new IllegalStateException("the job produced no mask within 90 s of starting");
-                    }
-                    out.printf(Locale.ROOT, "  job running, first mask %.1f s after submission; cameras on%n",
-                            (System.nanoTime() - js) / 1e9);
-                    jobStartMs = System.currentTimeMillis();
-                    progress.start();
-                    producer = new Thread(produce, "mpvss-demo-cameras");
-                    producer.setDaemon(true);
-                    producer.start();
+        Session(Options o, Inputs in, Configuration conf, PrintStream out) {
+            this.o = o;
+            this.in = in;
+            this.conf = conf;
+            this.out = out;
+            String servers = conf.get(JobOptions.BOOTSTRAP_SERVERS);
+            sender = new FrameSender(KafkaClients.producer(servers, new Properties()),
+                    conf.get(JobOptions.TOPIC_FRAMES));
+            reader = new MaskReader(KafkaClients.consumer(servers, new Properties(), "mpvss-demo-reader"),
+                    conf.get(JobOptions.TOPIC_MASKS));
+            progress = new Progress(out);
+            produced = progress.counter("produced", in.total() + Math.max(0, o.badFrames));
+            masks = progress.counter("masks", in.total());
+            progress.extra(() -> {
+                long n = masks.get();
+                if (n < 2 || firstMaskNanos == 0) {
+                    return "";
                 }
-                long deadline = System.nanoTime() + timeout.toNanos();
-                end = reader.read(total, null, deadline, (doc, rcv) -> {
-                    if (firstMaskNanos[0] == 0) {
-                        firstMaskNanos[0] = System.nanoTime();
-                    }
-                    if (!frames.containsKey(doc.getStream())) {
-                        return;
-                    }
-                    received.add(new Received(doc.getStream(), doc.getSeq(), doc.getCaptureTs(), doc.isKeyFrame(),
-                            doc.getKeySeq(), doc.getKeyReason(), doc.getProcessingMs(), doc.getEmittedTs(), rcv,
-                            doc.getWidth(), doc.getHeight(), doc.getLabelMapPng()));
-                    masks.increment();
-                    if (producerError.get() != null) {
-                        reader.stop();
-                    }
-                });
-                lastReceivedMs = System.currentTimeMillis();
-                watcher.interrupt();
-                duplicates = reader.duplicates();
-                if (end != MaskReader.End.LIMIT && jobEnded.get() != null) {
+                return String.format(Locale.ROOT, "%.1f frames/s",
+                        (n - 1) / Math.max(1e-3, (System.nanoTime() - firstMaskNanos) / 1e9));
+            });
+        }
+
+        Streamed run() throws Exception {
+            Thread cameras = null;
+            LocalJob job;
+            if (o.replay) {
+                job = startReplay();
+            } else {
+                job = startLive();
+                cameras = new Thread(this::produce, "mpvss-demo-cameras");
+                cameras.setDaemon(true);
+                cameras.start();
+            }
+            try (job) {
+                MaskReader.End end = collect();
+                long lastReceivedMs = System.currentTimeMillis();
+                if (end != MaskReader.End.LIMIT && job.ended() != null) {
                     progress.close();
-                    throw jobFailure(job, jobEnded.get(), received.size(), total);
+                    throw jobFailure(job.ended(), received.size(), in.total());
                 }
                 progress.close();
-                if (producer != null) {
-                    producer.join(5000);
+                if (cameras != null) {
+                    cameras.join(5000);
                 }
                 if (producerError.get() != null) {
                     throw producerError.get();
                 }
-                stopJob(job, replay, out);
+                job.stop(o.replay ? Duration.ofSeconds(30) : Duration.ZERO, out);
+                return new Streamed(received, firstSentMs.get(), jobStartMs, lastReceivedMs, reader.duplicates(),
+                        null, end);
             }
-            dlq = readDlq(kafka.bootstrapServers(), dlqTopic);
-            out.println("  stopping Kafka ...");
-        }
-        if (end != MaskReader.End.LIMIT) {
-            out.printf(Locale.ROOT, "warning: received %d of %d masks before the %s timeout (see the log: %s)%n",
-                    received.size(), total, timeout, System.getProperty("mpvss.log.file", "stderr"));
         }
 
-        // ---- score, render, report
+        /** Replay: every frame queued first, then the bounded job. */
+        private LocalJob startReplay() throws Exception {
+            out.println("  queueing all frames, then starting the job ...");
+            progress.start();
+            produce();
+            if (producerError.get() != null) {
+                throw producerError.get();
+            }
+            LocalJob job = LocalJob.startKafkaPipeline(conf, "mpvss-demo");
+            job.onEnd(state -> reader.stop());
+            jobStartMs = System.currentTimeMillis();
+            return job;
+        }
+
+        /** Live: the job up and warm before the cameras start, so that latency is not the job's start-up. */
+        private LocalJob startLive() throws Exception {
+            out.println("  starting the Flink job (MiniCluster) ...");
+            long js = System.nanoTime();
+            LocalJob job = LocalJob.startKafkaPipeline(conf, "mpvss-demo");
+            try {
+                job.onEnd(state -> reader.stop());
+                job.awaitRunning(Duration.ofSeconds(60));
+                // one frame on a stream of its own: its mask shows that every task is up, the model loaded and the
+                // sink committing
+                byte[] first = Files.readAllBytes(in.frames().values().iterator().next().get(0).image());
+                sender.send("demo-warmup", 0, System.currentTimeMillis(), first);
+                sender.flush();
+                if (reader.read(1, null, System.nanoTime() + Duration.ofSeconds(90).toNanos(), (d, r) -> { })
+                        != MaskReader.End.LIMIT) {
+                    progress.close();
+                    throw job.ended() != null ? jobFailure(job.ended(), 0, in.total())
+                            : new IllegalStateException("the job produced no mask within 90 s of starting");
+                }
+            } catch (Exception e) {
+                job.close();
+                throw e;
+            }
+            out.printf(Locale.ROOT, "  job running, first mask %.1f s after submission; cameras on%n",
+                    (System.nanoTime() - js) / 1e9);
+            jobStartMs = System.currentTimeMillis();
+            progress.start();
+            return job;
+        }
+
+        /** The cameras; a failure is kept for the main thread. */
+        private void produce() {
+            try {
+                produceAll(sender, in.frames(), o.fps, !o.replay, o.badFrames, firstSentMs, produced,
+                        sender.acked());
+            } catch (Exception e) {
+                producerError.compareAndSet(null, e);
+            }
+        }
+
+        /** Reads masks until every frame's has come, the job ended, the cameras failed or the timeout. */
+        private MaskReader.End collect() throws Exception {
+            long deadline = System.nanoTime() + o.timeout.toNanos();
+            return reader.read(in.total(), null, deadline, (doc, rcv) -> {
+                if (firstMaskNanos == 0) {
+                    firstMaskNanos = System.nanoTime();
+                }
+                if (!in.frames().containsKey(doc.getStream())) {
+                    return;
+                }
+                received.add(new Received(doc.getStream(), doc.getSeq(), doc.getCaptureTs(), doc.isKeyFrame(),
+                        doc.getKeySeq(), doc.getKeyReason(), doc.getProcessingMs(), doc.getEmittedTs(), rcv,
+                        doc.getWidth(), doc.getHeight(), doc.getLabelMapPng()));
+                masks.increment();
+                if (producerError.get() != null) {
+                    reader.stop();
+                }
+            });
+        }
+
+        @Override
+        public void close() {
+            progress.close();
+            reader.close();
+            sender.close();
+        }
+    }
+
+    private static DemoReport score(Options o, Inputs in, Configuration conf, Streamed st, PrintStream out)
+            throws IOException {
         long rs = System.nanoTime();
         out.println("  scoring ...");
-        DemoReport report = DemoReport.build(manifest, palette, frames, received, replay, fps, guarantee,
-                checkpointEvery, parallelism, firstSentMs.get(), jobStartMs, lastReceivedMs, duplicates, dlq,
-                badFrames);
+        DemoReport report = DemoReport.builder(in.manifest(), in.frames())
+                .received(st.received(), st.duplicates())
+                .mode(o.replay, o.fps)
+                .job(conf.get(JobOptions.DELIVERY_GUARANTEE).toString(), checkpointInterval(conf), parallelism(conf))
+                .timeline(st.firstSentMs(), st.jobStartMs(), st.lastReceivedMs())
+                .deadLetters(st.dlq(), o.badFrames)
+                .build();
         out.printf(Locale.ROOT, "  scored %d masks against the clip labels in %.1f s; rendering ...%n",
-                received.size(), (System.nanoTime() - rs) / 1e9);
+                st.received().size(), (System.nanoTime() - rs) / 1e9);
+        return report;
+    }
+
+    /** The overlays (all, or only the contact sheet's with --no-overlays) and the contact sheet. */
+    private static void render(Options o, Inputs in, Configuration conf, Streamed st, DemoReport report,
+                               PrintStream out) throws Exception {
         long renderStart = System.nanoTime();
-        int sheetStep = sheetStepArg > 0 ? sheetStepArg : autoSheetStep(frames, conf.get(JobOptions.KEY_INTERVAL)
-                > 0 ? conf.get(JobOptions.KEY_INTERVAL) : manifest.keyInterval());
-        Map<String, List<LabelClips.Frame>> framesByStream = frames;
-        try (OverlayWriter writer = new OverlayWriter(outDir, palette, sheetStep, (stream, seq) -> {
+        int sheetStep = o.sheetStep > 0 ? o.sheetStep : autoSheetStep(in.frames(), in.keyInterval(conf));
+        Map<String, List<LabelClips.Frame>> framesByStream = in.frames();
+        int cores = Runtime.getRuntime().availableProcessors();
+        try (OverlayWriter writer = new OverlayWriter(o.outDir, in.palette(), sheetStep, (stream, seq) -> {
             List<LabelClips.Frame> l = framesByStream.get(stream);
             return l == null || seq < 0 || seq >= l.size() ? null : LabelClips.readImage(l.get((int) (long) seq)
                     .image());
-        }, Math.max(1, cores), overlayMinWidth)) {
-            for (Received r : received) {
-                MaskDocument d = new MaskDocument();
-                d.setStream(r.stream());
-                d.setSeq(r.seq());
-                d.setCaptureTs(r.captureTs());
-                d.setKeyFrame(r.key());
-                d.setKeySeq(r.keySeq());
-                d.setKeyReason(r.keyReason());
-                d.setModel(manifest.modelId());
-                d.setWidth(r.width());
-                d.setHeight(r.height());
-                d.setLabelMapPng(r.png());
-                d.setProcessingMs(r.processingMs());
-                d.setEmittedTs(r.emittedTs());
-                d.classPixels(report.classPixels(r));
-                if (overlays || r.seq() % sheetStep == 0) {
-                    writer.submit(d);
+        }, Math.max(1, cores), o.overlayMinWidth)) {
+            for (Received r : st.received()) {
+                if (o.overlays || r.seq() % sheetStep == 0) {
+                    writer.submit(r.toDocument(in.manifest().modelId(), report.classPixels(r)));
                 }
             }
             writer.await();
-            if (!overlays) {
-                deleteTree(outDir.resolve("overlays"));
+            if (!o.overlays) {
+                deleteTree(o.outDir.resolve("overlays"));
             }
-            writer.writeSheet(outDir.resolve("contact-sheet.png"), "MPVSS demo \u2014 " + manifest.modelId(),
+            writer.writeSheet(o.outDir.resolve("contact-sheet.png"), "MPVSS demo \u2014 " + in.manifest().modelId(),
                     String.format(Locale.ROOT, "%d streams, %d frames, %s; every %sframe shown; mIoU %s",
-                            frames.size(), received.size(), guarantee, ordinal(sheetStep), report.miouText()));
+                            in.frames().size(), st.received().size(), conf.get(JobOptions.DELIVERY_GUARANTEE),
+                            ordinal(sheetStep), report.miouText()));
         }
         out.printf(Locale.ROOT, "  rendered %s and the contact sheet in %.1f s%n",
-                overlays ? received.size() + " overlays" : "no overlays", (System.nanoTime() - renderStart) / 1e9);
-        report.write(outDir);
-        out.println();
-        out.print(report.markdown());
-        out.printf(Locale.ROOT, "%nwrote %s: %scontact-sheet.png, summary.json, summary.md  (%.0f s in all)%n",
-                outDir, overlays ? "overlays/<stream>/<seq>.png, " : "", (System.nanoTime() - t0) / 1e9);
-        return end == MaskReader.End.LIMIT ? 0 : 1;
+                o.overlays ? st.received().size() + " overlays" : "no overlays",
+                (System.nanoTime() - renderStart) / 1e9);
     }
 
     /** 1 -> "", 2 -> "2nd ", 3 -> "3rd ", 6 -> "6th " (for "every 6th frame"). */
@@ -370,74 +487,9 @@ final class DemoCommand {
         return k;
     }
 
-    private static JobClient startJob(Configuration conf) throws Exception {
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(conf);
-        MpvssJob.buildKafkaPipeline(env, conf);
-        return env.executeAsync("mpvss-demo");
-    }
-
-    /**
-     * Stops {@code reader} when the job ends on its own: failed (ended = "FAILED: cause") or finished (after a
-     * grace period for its last committed masks). The returned thread is interrupted before we cancel the job.
-     */
-    private static Thread watch(JobClient job, MaskReader reader, AtomicReference<String> ended) {
-        Thread t = new Thread(() -> {
-            try {
-                job.getJobExecutionResult().get();
-                Thread.sleep(3000); // a finished job's last committed masks may still be on the way
-                ended.set("FINISHED");
-            } catch (InterruptedException e) {
-                return; // we are stopping the job ourselves
-            } catch (Exception e) {
-                if (Thread.currentThread().isInterrupted()) {
-                    return;
-                }
-                ended.set("FAILED: " + Mpvss.rootMessage(e));
-            }
-            reader.stop();
-        }, "mpvss-demo-job-watch");
-        t.setDaemon(true);
-        t.start();
-        return t;
-    }
-
-    private static IllegalStateException jobFailure(JobClient job, String state, long got, long total) {
+    private static IllegalStateException jobFailure(String state, long got, long total) {
         return new IllegalStateException("the Flink job ended after " + got + " of " + total + " masks ("
                 + state + ")");
-    }
-
-    private static void awaitRunning(JobClient job, Duration limit) throws Exception {
-        long deadline = System.nanoTime() + limit.toNanos();
-        while (System.nanoTime() < deadline) {
-            JobStatus s = job.getJobStatus().get(10, TimeUnit.SECONDS);
-            if (s == JobStatus.RUNNING) {
-                return;
-            }
-            if (s.isGloballyTerminalState()) {
-                job.getJobExecutionResult().get(10, TimeUnit.SECONDS); // throws the failure cause
-                throw new IllegalStateException("the job ended before it ran: " + s);
-            }
-            Thread.sleep(100);
-        }
-        throw new IllegalStateException("the job did not reach RUNNING within " + limit.toSeconds() + " s");
-    }
-
-    private static void stopJob(JobClient job, boolean bounded, PrintStream out) throws Exception {
-        JobStatus s = job.getJobStatus().get(10, TimeUnit.SECONDS);
-        if (s == JobStatus.FAILED) {
-            job.getJobExecutionResult().get(10, TimeUnit.SECONDS);
-        }
-        if (bounded) {
-            try {
-                job.getJobExecutionResult().get(30, TimeUnit.SECONDS);
-                return;
-            } catch (java.util.concurrent.TimeoutException e) {
-                out.println("  the bounded job did not finish within 30 s of the last mask; cancelling it");
-            }
-        }
-        if (!job.getJobStatus().get(10, TimeUnit.SECONDS).isGloballyTerminalState()) {
-            job.cancel().get(30, TimeUnit.SECONDS);
-        }
     }
 
     /**
@@ -484,48 +536,8 @@ final class DemoCommand {
         byte[] real = Files.readAllBytes(frames.values().iterator().next().get(0).image());
         byte[] cut = java.util.Arrays.copyOf(real, Math.min(real.length, 600));
         for (int j = 0; j < n; j++) {
-            ProducerRecord<String, byte[]> r = new ProducerRecord<>(sender.topic(), null, ts,
-                    "demo-broken-camera", cut);
-            r.headers().add(WireFormat.HEADER_SEQ, Long.toString(j).getBytes(StandardCharsets.UTF_8));
-            r.headers().add(WireFormat.HEADER_TS, Long.toString(ts).getBytes(StandardCharsets.UTF_8));
-            sender.sendRaw(r);
+            sender.send("demo-broken-camera", j, ts, cut);
         }
-    }
-
-    /** What ended up in the dead-letter topic. */
-    record DlqSummary(long count, Map<String, Long> byErrorClass, List<String> examples) {
-    }
-
-    static DlqSummary readDlq(String servers, String topic) {
-        java.util.Properties p = KafkaClients.consumer(servers, new java.util.Properties(), "mpvss-demo-dlq");
-        Map<String, Long> byClass = new TreeMap<>();
-        List<String> examples = new ArrayList<>();
-        long n = 0;
-        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p)) {
-            List<TopicPartition> parts = c.partitionsFor(topic, Duration.ofSeconds(10)).stream()
-                    .map(i -> new TopicPartition(topic, i.partition())).toList();
-            c.assign(parts);
-            c.seekToBeginning(parts);
-            Map<TopicPartition, Long> endOffsets = c.endOffsets(parts, Duration.ofSeconds(10));
-            long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-            while (System.nanoTime() < deadline && parts.stream().anyMatch(tp -> c.position(tp) < endOffsets.get(tp))) {
-                for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
-                    n++;
-                    String cls = header(r, WireFormat.DLQ_ERROR_CLASS);
-                    byClass.merge(cls == null ? "?" : cls, 1L, Long::sum);
-                    if (examples.size() < 3) {
-                        examples.add(r.key() + " seq " + header(r, WireFormat.HEADER_SEQ) + ": " + cls + " \u2014 "
-                                + header(r, WireFormat.DLQ_ERROR_MESSAGE));
-                    }
-                }
-            }
-        }
-        return new DlqSummary(n, byClass, examples);
-    }
-
-    private static String header(ConsumerRecord<?, ?> r, String name) {
-        Header h = r.headers().lastHeader(name);
-        return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
     }
 
     /** Removes the previous run's outputs (only the files this command writes). */

@@ -1,6 +1,8 @@
 package io.mpvss.cli;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -9,12 +11,14 @@ import io.mpvss.format.WireFormat;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.PartitionInfo;
 
 /**
  * Writes frames to the {@code frames} topic in the wire format: key = stream id, value = the encoded image,
- * headers {@code mpvss.seq}, {@code mpvss.ts} (and {@code mpvss.encoding}), record timestamp = capture time.
+ * headers {@code mpvss.seq}, {@code mpvss.ts} (and {@code mpvss.encoding}), record timestamp = capture time. The one
+ * frame producer of the tools ({@code mpvss produce}, {@code mpvss demo}, {@code mpvss bench}).
  */
-final class FrameSender implements AutoCloseable {
+public final class FrameSender implements AutoCloseable {
 
     private final KafkaProducer<String, byte[]> producer;
     private final String topic;
@@ -22,7 +26,7 @@ final class FrameSender implements AutoCloseable {
     private final AtomicLong bytes = new AtomicLong();
     private final AtomicReference<Exception> firstError = new AtomicReference<>();
 
-    FrameSender(Properties producerProperties, String topic) {
+    public FrameSender(Properties producerProperties, String topic) {
         this.producer = new KafkaProducer<>(producerProperties);
         this.topic = topic;
     }
@@ -39,7 +43,7 @@ final class FrameSender implements AutoCloseable {
     }
 
     /** Sends asynchronously; failures are kept and reported by {@link #check()}. */
-    void send(String stream, long seq, long captureTs, byte[] image) {
+    public void send(String stream, long seq, long captureTs, byte[] image) {
         ProducerRecord<String, byte[]> r = new ProducerRecord<>(topic, null, captureTs, stream, image);
         r.headers().add(WireFormat.HEADER_SEQ, Long.toString(seq).getBytes(StandardCharsets.UTF_8));
         r.headers().add(WireFormat.HEADER_TS, Long.toString(captureTs).getBytes(StandardCharsets.UTF_8));
@@ -50,8 +54,7 @@ final class FrameSender implements AutoCloseable {
         sendRaw(r);
     }
 
-    /** Sends a record as given (e.g. a deliberately broken one). */
-    void sendRaw(ProducerRecord<String, byte[]> r) {
+    private void sendRaw(ProducerRecord<String, byte[]> r) {
         check();
         int size = r.value() == null ? 0 : r.value().length;
         producer.send(r, (md, e) -> {
@@ -64,34 +67,48 @@ final class FrameSender implements AutoCloseable {
         });
     }
 
-    String topic() {
+    /** Waits until every partition of {@code topics} has a leader (new topics: the first sends would fail). */
+    public void awaitLeaders(List<String> topics, Duration limit) throws InterruptedException {
+        long end = System.nanoTime() + limit.toNanos();
+        for (String t : topics) {
+            while (System.nanoTime() < end) {
+                List<PartitionInfo> parts = producer.partitionsFor(t);
+                if (!parts.isEmpty() && parts.stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
+                    break;
+                }
+                Thread.sleep(100);
+            }
+        }
+    }
+
+    public String topic() {
         return topic;
     }
 
     /** Records acknowledged by the broker so far. */
-    long acked() {
+    public long acked() {
         return acked.get();
     }
 
-    long bytes() {
+    public long bytes() {
         return bytes.get();
     }
 
     /** Throws the first send failure, if any. */
-    void check() {
+    public void check() {
         Exception e = firstError.get();
         if (e != null) {
             throw new IllegalStateException("sending to topic '" + topic + "' failed: " + e.getMessage(), e);
         }
     }
 
-    void flush() {
+    public void flush() {
         producer.flush();
         check();
     }
 
     @Override
     public void close() {
-        producer.close(java.time.Duration.ofSeconds(10));
+        producer.close(Duration.ofSeconds(10));
     }
 }

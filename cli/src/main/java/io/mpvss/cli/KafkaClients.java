@@ -13,8 +13,11 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
-/** Kafka client settings of the CLI: bootstrap servers plus TLS/SASL properties, large records allowed. */
-final class KafkaClients {
+/**
+ * Kafka client settings of every tool (produce, consume, topics, demo, bench): bootstrap servers plus TLS/SASL
+ * properties, large records allowed. The tools' one place for client properties; {@code user} properties win.
+ */
+public final class KafkaClients {
 
     /** Option prefix shared with the job (JobOptions.KAFKA_PROPERTIES_PREFIX). */
     static final String PROPERTIES_PREFIX = "kafka.properties.";
@@ -40,7 +43,7 @@ final class KafkaClients {
         return p;
     }
 
-    static Properties producer(String bootstrap, Properties user) {
+    public static Properties producer(String bootstrap, Properties user) {
         Properties p = new Properties();
         p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
@@ -54,7 +57,7 @@ final class KafkaClients {
         return p;
     }
 
-    static Properties consumer(String bootstrap, Properties user, String groupId) {
+    public static Properties consumer(String bootstrap, Properties user, String groupId) {
         Properties p = new Properties();
         p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());

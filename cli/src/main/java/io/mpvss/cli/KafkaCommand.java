@@ -30,10 +30,6 @@ final class KafkaCommand {
     }
 
     static int run(Args args, PrintStream out) throws Exception {
-        if (args.has("help")) {
-            out.println(USAGE);
-            return 0;
-        }
         boolean topics = args.getBoolean("topics", false);
         int partitions = args.getPositiveInt("partitions", 2);
         Path file = args.getPath("bootstrap-file", null);

@@ -15,17 +15,18 @@ import org.apache.kafka.common.errors.WakeupException;
 
 /**
  * Reads {@code masks} documents (read_committed), dropping repeats by (stream, seq) as an at-least-once consumer
- * must, until a limit, an idle timeout, a deadline or {@link #stop()}.
+ * must, until a limit, an idle timeout, a deadline or {@link #stop()}. The one consumer of mask documents of the tools
+ * ({@code mpvss consume}, {@code mpvss demo}, {@code mpvss bench}).
  */
-final class MaskReader implements AutoCloseable {
+public final class MaskReader implements AutoCloseable {
 
     /** Receives one new document and the wall-clock time it was received. */
-    interface Handler {
+    public interface Handler {
         void accept(MaskDocument doc, long receivedMs) throws Exception;
     }
 
     /** Why reading ended. */
-    enum End { LIMIT, IDLE, DEADLINE, STOPPED }
+    public enum End { LIMIT, IDLE, DEADLINE, STOPPED }
 
     private final KafkaConsumer<String, byte[]> consumer;
     private final Set<String> seen = new HashSet<>();
@@ -33,8 +34,10 @@ final class MaskReader implements AutoCloseable {
     private long duplicates;
     private long unreadable;
     private String firstUnreadable;
+    private long parseNanos;
+    private long parsed;
 
-    MaskReader(Properties consumerProperties, String topic) {
+    public MaskReader(Properties consumerProperties, String topic) {
         this.consumer = new KafkaConsumer<>(consumerProperties);
         consumer.subscribe(List.of(topic));
     }
@@ -43,7 +46,7 @@ final class MaskReader implements AutoCloseable {
      * Polls until {@code limit} new documents (0 = no limit), {@code idle} without a new document (null = wait
      * forever), {@code deadlineNanos} (System.nanoTime; 0 = none) or {@link #stop()}.
      */
-    End read(long limit, Duration idle, long deadlineNanos, Handler handler) throws Exception {
+    public End read(long limit, Duration idle, long deadlineNanos, Handler handler) throws Exception {
         long count = 0;
         long lastNew = System.nanoTime();
         try {
@@ -64,8 +67,11 @@ final class MaskReader implements AutoCloseable {
                 for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(100))) {
                     long received = System.currentTimeMillis();
                     MaskDocument d;
+                    long parseStart = System.nanoTime();
                     try {
                         d = MaskDocument.fromJson(r.value());
+                        parseNanos += System.nanoTime() - parseStart;
+                        parsed++;
                     } catch (RuntimeException e) {
                         unreadable++;
                         if (firstUnreadable == null) {
@@ -88,12 +94,13 @@ final class MaskReader implements AutoCloseable {
     }
 
     /** Ends {@link #read} from another thread (e.g. Ctrl-C). */
-    void stop() {
+    public void stop() {
         stop.set(true);
         consumer.wakeup();
     }
 
-    long duplicates() {
+    /** Repeats dropped so far (read it from another thread only after {@link #read} returned). */
+    public long duplicates() {
         return duplicates;
     }
 
@@ -103,6 +110,11 @@ final class MaskReader implements AutoCloseable {
 
     String firstUnreadable() {
         return firstUnreadable;
+    }
+
+    /** Mean JSON parse time per document, ms (the client's share of a mask's cost). */
+    public double parseMsPerDocument() {
+        return parsed == 0 ? Double.NaN : parseNanos / 1e6 / parsed;
     }
 
     @Override

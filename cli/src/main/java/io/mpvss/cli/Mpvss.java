@@ -7,6 +7,9 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import io.mpvss.bench.BenchCommand;
+import io.mpvss.eval.EvalCommand;
+
 /**
  * The {@code mpvss} command line: {@code mpvss <command> [--key value ...]}. Started by the {@code ./mpvss}
  * launcher at the repository root, which builds the project when needed and puts Flink, Kafka and ONNX Runtime on
@@ -26,7 +29,6 @@ public final class Mpvss {
     }
 
     private static final Map<String, Entry> COMMANDS = new LinkedHashMap<>();
-    private static final Map<String, String> RAW_CLASSES = new LinkedHashMap<>();
 
     static {
         COMMANDS.put("demo", new Entry("the whole system on this machine: Kafka + Flink + the bundled clips -> ./out",
@@ -45,22 +47,10 @@ public final class Mpvss {
                 TopicsCommand::run, TopicsCommand.USAGE));
         COMMANDS.put("kafka", new Entry("a local single-node Kafka broker (KRaft) until Ctrl-C, for run/produce/consume",
                 KafkaCommand::run, KafkaCommand.USAGE));
-        delegate("eval", "io.mpvss.eval.EvalCommand", "quality against cost over labelled clips (mIoU, mVC, GFLOPs)");
-        delegate("bench", "io.mpvss.bench.BenchCommand", "throughput, latency, state size with Kafka + Flink");
-    }
-
-    /**
-     * A command implemented elsewhere as {@code static int run(String[] args, PrintStream out)} with its own
-     * parser (IllegalArgumentException = bad input); listed only when its class is on the classpath.
-     */
-    private static void delegate(String name, String className, String summary) {
-        try {
-            Class.forName(className).getMethod("run", String[].class, PrintStream.class);
-        } catch (ReflectiveOperationException | LinkageError e) {
-            return;
-        }
-        COMMANDS.put(name, new Entry(summary, null, null));
-        RAW_CLASSES.put(name, className);
+        COMMANDS.put("eval", new Entry("quality against cost over labelled clips (mIoU, mVC, GFLOPs)",
+                EvalCommand::run, EvalCommand.USAGE));
+        COMMANDS.put("bench", new Entry("throughput, latency, state size with Kafka + Flink",
+                BenchCommand::run, BenchCommand.USAGE));
     }
 
     private Mpvss() {
@@ -103,9 +93,7 @@ public final class Mpvss {
         }
         String name = argv[0];
         if (name.equals("help") || name.equals("--help") || name.equals("-h")) {
-            if (argv.length > 1 && RAW_CLASSES.containsKey(argv[1])) {
-                return runRaw(argv[1], new String[] {"--help"}, out, err);
-            } else if (argv.length > 1 && COMMANDS.containsKey(argv[1])) {
+            if (argv.length > 1 && COMMANDS.containsKey(argv[1])) {
                 out.println(commandUsage(argv[1]));
             } else {
                 out.println(usage());
@@ -119,11 +107,10 @@ public final class Mpvss {
             return 2;
         }
         String[] rest = Arrays.copyOfRange(argv, 1, argv.length);
-        if (rest.length == 1 && (rest[0].equals("-h") || rest[0].equals("help"))) {
-            rest = new String[] {"--help"};
-        }
-        if (RAW_CLASSES.containsKey(name)) {
-            return runRaw(name, rest, out, err);
+        if (rest.length == 1 && (rest[0].equals("-h") || rest[0].equals("help")) || Arrays.asList(rest)
+                .contains("--help")) {
+            out.println(commandUsage(name)); // one place for every command's --help
+            return 0;
         }
         try {
             return e.command().run(Args.parse(rest), out);
@@ -152,26 +139,6 @@ public final class Mpvss {
         }
     }
 
-    /** Delegated commands parse their own arguments: hand them over untouched. */
-    private static int runRaw(String name, String[] rest, PrintStream out, PrintStream err) {
-        try {
-            Class<?> c = Class.forName(RAW_CLASSES.get(name));
-            return (Integer) c.getMethod("run", String[].class, PrintStream.class).invoke(null, rest, out);
-        } catch (java.lang.reflect.InvocationTargetException ex) {
-            Throwable cause = ex.getCause();
-            if (cause instanceof IllegalArgumentException) {
-                err.println("mpvss " + name + ": " + cause.getMessage() + " (see ./mpvss " + name + " --help)");
-                return 2;
-            }
-            err.println("mpvss " + name + ": failed: " + rootMessage(cause));
-            org.slf4j.LoggerFactory.getLogger("io.mpvss.cli.failure").info("mpvss {} failed", name, cause);
-            return 1;
-        } catch (ReflectiveOperationException ex) {
-            err.println("mpvss " + name + ": not available in this build (" + ex + ")");
-            return 1;
-        }
-    }
-
     /** Exception types that only wrap the interesting one (futures, Flink's job failure envelopes). */
     private static final java.util.Set<String> WRAPPERS = java.util.Set.of(
             "java.util.concurrent.ExecutionException", "java.util.concurrent.CompletionException",
@@ -181,7 +148,7 @@ public final class Mpvss {
             "org.apache.flink.runtime.execution.SuppressRestartsException");
 
     /** The first message in the cause chain that is not a wrapper's, as "Type: message". */
-    static String rootMessage(Throwable t) {
+    public static String rootMessage(Throwable t) {
         Throwable c = t;
         Throwable last = t;
         int depth = 0;

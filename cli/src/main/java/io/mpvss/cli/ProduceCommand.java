@@ -36,10 +36,6 @@ final class ProduceCommand {
     }
 
     static int run(Args args, PrintStream out) throws Exception {
-        if (args.has("help")) {
-            out.println(USAGE);
-            return 0;
-        }
         Path input = Path.of(args.required("input", "VIDEO|DIR"));
         String servers = args.get("bootstrap-servers", "localhost:9092");
         String topic = args.get("topic", WireFormat.DEFAULT_FRAMES_TOPIC);

@@ -4,10 +4,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Locates the repository (for the demo's bundled model and clips): -Dmpvss.home, else up from the working dir. */
-final class RepoPaths {
+public final class RepoPaths {
 
     /** The bundled model (demo and tests), relative to the repository root: the tools' default model. */
-    static final String BUNDLED_MODEL = "model-ops/bundle";
+    public static final String BUNDLED_MODEL = "model-ops/bundle";
 
     private RepoPaths() {
     }
@@ -37,7 +37,7 @@ final class RepoPaths {
      * An explicit path as given (relative to the working directory), or the default resolved against the repository
      * root (relative to the working directory if there is no repository).
      */
-    static Path resolve(String explicit, String defaultRelativeToRoot) {
+    public static Path resolve(String explicit, String defaultRelativeToRoot) {
         if (explicit != null) {
             return Path.of(explicit).toAbsolutePath().normalize();
         }

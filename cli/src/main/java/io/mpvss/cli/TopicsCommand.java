@@ -31,10 +31,6 @@ final class TopicsCommand {
     }
 
     static int run(Args args, PrintStream out) throws Exception {
-        if (args.has("help")) {
-            out.println(USAGE);
-            return 0;
-        }
         String servers = args.get("bootstrap-servers", "localhost:9092");
         Path spec = RepoPaths.resolve(args.get("spec", null), "kafka-config/topics.properties");
         Integer partitions = args.has("partitions") ? args.getPositiveInt("partitions", 1) : null;

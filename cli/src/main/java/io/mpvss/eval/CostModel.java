@@ -1,11 +1,6 @@
 package io.mpvss.eval;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.mpvss.model.ModelManifest;
 
 /**
  * Compute per frame at key interval K, from the graphs' own MAC counts in the bundle's manifest
@@ -24,15 +19,13 @@ public record CostModel(double segmentorGmacs, double propagatorGmacs) {
         }
     }
 
-    /** Reads S and P from {@code <bundle>/manifest.json}. */
-    public static CostModel fromBundle(Path bundleDir) throws IOException {
-        JsonNode root = new ObjectMapper().readTree(Files.readAllBytes(bundleDir.resolve("manifest.json")));
-        JsonNode graphs = root.path("graphs");
-        double s = graphs.path("segmentor").path("gmacs_per_frame").asDouble(Double.NaN);
-        double p = graphs.path("propagator").path("gmacs_per_frame").asDouble(Double.NaN);
+    /** S and P from a bundle's manifest ({@code graphs.*.gmacs_per_frame}). */
+    public static CostModel of(ModelManifest manifest) {
+        double s = manifest.segmentor().gmacsPerFrame();
+        double p = manifest.propagator().gmacsPerFrame();
         if (Double.isNaN(s) || Double.isNaN(p)) {
-            throw new IOException(bundleDir.resolve("manifest.json")
-                    + ": graphs.segmentor.gmacs_per_frame / graphs.propagator.gmacs_per_frame missing");
+            throw new IllegalArgumentException(manifest.modelId() + ": manifest.json has no "
+                    + "graphs.segmentor.gmacs_per_frame / graphs.propagator.gmacs_per_frame");
         }
         return new CostModel(s, p);
     }

@@ -30,4 +30,11 @@ public record EvalResult(int k, String variant, Map<String, String> overrides, l
                          double mvc8, double mvc16, double gmacsPerFrame, double gflopsPerFrame, double msPerFrame,
                          double msKeyFrame, double msNonKeyFrame, double msP50, double wallSeconds,
                          long deadLetters) {
+
+    /** The same measurements under another variant label (a run reused for a comparison). */
+    public EvalResult withVariant(String newVariant) {
+        return new EvalResult(k, newVariant, overrides, frames, scoredFrames, keyFrames, miou, pixelAccuracy,
+                perClassIoU, mvc8, mvc16, gmacsPerFrame, gflopsPerFrame, msPerFrame, msKeyFrame, msNonKeyFrame, msP50,
+                wallSeconds, deadLetters);
+    }
 }

@@ -1,17 +1,13 @@
 package io.mpvss.render;
 
 import java.awt.Color;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.mpvss.model.ModelManifest;
 
 /**
  * Class names and colours of a model, indexed by class id; read from the bundle's {@code manifest.json}
@@ -54,53 +50,36 @@ public final class Palette {
         return new Palette(names, c);
     }
 
-    /** Reads {@code manifest.json} from a model bundle directory (or the file itself). */
-    public static Palette fromManifest(Path bundleDirOrManifest) throws IOException {
-        Path file = Files.isDirectory(bundleDirOrManifest)
-                ? bundleDirOrManifest.resolve("manifest.json") : bundleDirOrManifest;
-        if (!Files.isRegularFile(file)) {
-            throw new NoSuchFileException(file.toString(), null, "no model manifest");
-        }
-        JsonNode root = new ObjectMapper().readTree(file.toFile());
-        return fromManifestJson(root, file.toString());
+    /** The classes of a model bundle's {@code manifest.json}. */
+    public static Palette fromManifest(Path bundleDir) {
+        return of(ModelManifest.read(bundleDir));
     }
 
-    /** Builds a palette from a parsed manifest. */
-    public static Palette fromManifestJson(JsonNode manifest, String what) throws IOException {
-        JsonNode classes = manifest.path("classes");
-        if (!classes.isArray() || classes.isEmpty()) {
-            throw new IOException(what + ": no \"classes\" array");
-        }
+    /** The classes of a model, indexed by their ids (ids the manifest skips render grey, named classN). */
+    public static Palette of(ModelManifest manifest) {
         int n = 0;
-        for (JsonNode c : classes) {
-            n = Math.max(n, c.path("id").asInt(-1) + 1);
+        for (ModelManifest.ClassInfo c : manifest.classes()) {
+            n = Math.max(n, c.id() + 1);
         }
         if (n <= 0 || n >= NONE) {
-            throw new IOException(what + ": class ids must be in 0..254");
+            throw new IllegalArgumentException(manifest.modelId() + ": class ids must be in 0..254");
         }
         String[] names = new String[n];
         int[] colours = new int[n];
-        for (JsonNode c : classes) {
-            int id = c.path("id").asInt(-1);
-            JsonNode col = c.path("color");
-            if (id < 0 || !c.hasNonNull("name") || !col.isArray() || col.size() != 3) {
-                throw new IOException(what + ": class entries need id, name and color [r,g,b]: " + c);
+        java.util.Arrays.fill(colours, UNKNOWN_RGB);
+        for (ModelManifest.ClassInfo c : manifest.classes()) {
+            if (c.id() < 0) {
+                throw new IllegalArgumentException(manifest.modelId() + ": class ids must be in 0..254");
             }
-            names[id] = c.get("name").asText();
-            colours[id] = (clamp(col.get(0).asInt()) << 16) | (clamp(col.get(1).asInt()) << 8)
-                    | clamp(col.get(2).asInt());
+            names[c.id()] = c.name();
+            colours[c.id()] = c.rgb();
         }
         for (int i = 0; i < n; i++) {
             if (names[i] == null) {
                 names[i] = "class" + i;
-                colours[i] = UNKNOWN_RGB;
             }
         }
         return new Palette(List.of(names), colours);
-    }
-
-    private static int clamp(int v) {
-        return Math.max(0, Math.min(255, v));
     }
 
     /** Number of classes. */

@@ -18,7 +18,8 @@ class BenchReportTest {
                 true);
     }
 
-    private static BenchReport report(double e1, double e5, double m1, double m5, int stateBytes) {
+    /** A small report: S=8, K=1 and K=5, one state size, the profile of BenchmarksDocTest too. */
+    static BenchReport report(double e1, double e5, double m1, double m5, int stateBytes) {
         return new BenchReport("m@1", "CPU", 512, 256, "clips", 20_000, 1, List.of(1, 5), "at-least-once", 1000, 0.5,
                 Map.of(), List.of(new StateProbe.Size("fp16", stateBytes - 21, 21, stateBytes, 1, 1, 1, 1, 0.1, 0.1,
                         512, 256, 100)),
@@ -59,8 +60,8 @@ class BenchReportTest {
 
     @Test
     void framesPerStreamCoverWholeKeyIntervals() {
-        BenchCommand.Options o = BenchCommand.Options.parse(new String[] {"--frames", "x", "--frames-total", "600",
-            "--min-frames-per-stream", "10", "--intervals", "1,5"});
+        BenchCommand.Options o = BenchCommand.Options.from(io.mpvss.cli.Args.parse(new String[] {"--clips", ".",
+            "--frames-total", "600", "--min-frames-per-stream", "10", "--intervals", "1,5"}));
         assertEquals(600, BenchCommand.framesPerStream(o, 1, 5));
         assertEquals(75, BenchCommand.framesPerStream(o, 8, 5));
         assertEquals(10, BenchCommand.framesPerStream(o, 64, 5));

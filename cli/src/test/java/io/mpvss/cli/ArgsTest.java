@@ -10,6 +10,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 
 import org.junit.jupiter.api.Test;
@@ -102,5 +104,21 @@ class ArgsTest {
         Progress p = new Progress(System.out, false);
         p.counter("masks", 4).set(1);
         assertTrue(p.line().startsWith("masks 1/4 [#####---------------]  25%"), p.line());
+    }
+
+    @Test
+    void listsFoldersAndJobSettings(@TempDir Path dir) {
+        Args a = Args.parse(new String[] {"--intervals", "1, 5,", "--guarantees", "exactly-once,at-least-once",
+            "--clips", dir.toString(), "--key.interval", "3", "--parallelism.default", "1", "--typo", "x"});
+        assertEquals(List.of(1, 5), a.getIntList("intervals", List.of()));
+        assertEquals(List.of("exactly-once", "at-least-once"), a.getList("guarantees", List.of()));
+        assertEquals(dir, a.getFolder("clips", null));
+        // job options are the dotted keys the command did not read itself; a typo without a dot stays unknown
+        assertEquals(Map.of("key.interval", "3", "parallelism.default", "1"), a.jobSettings());
+        assertEquals("unknown option --typo", assertThrows(UsageException.class, a::rejectUnknown).getMessage());
+        assertEquals("--n expects whole numbers separated by commas, got '1,x'", assertThrows(UsageException.class,
+                () -> Args.parse(new String[] {"--n", "1,x"}).getIntList("n", null)).getMessage());
+        assertTrue(assertThrows(UsageException.class, () -> Args.parse(new String[] {"--clips",
+            dir.resolve("nope").toString()}).getFolder("clips", null)).getMessage().startsWith("no such folder: "));
     }
 }

@@ -169,8 +169,13 @@ class CliKafkaTest {
         Path frames = writeFrames(dir.resolve("consume-frames/cam-c/frames"), 3);
         Path model = dir.resolve("model");
         Files.createDirectories(model);
-        Files.writeString(model.resolve("manifest.json"), "{\"name\":\"m\",\"version\":\"1\",\"classes\":["
-                + "{\"id\":0,\"name\":\"road\",\"color\":[128,64,128]},{\"id\":1,\"name\":\"car\",\"color\":[0,0,142]}]}");
+        // a manifest as the contract has it (colours from it; the graphs themselves are not needed to draw)
+        Files.writeString(model.resolve("manifest.json"), """
+                {"name":"m","version":"1","contract":"mpvss/1","input":{"height":32,"width":64},"queries":4,
+                 "query_dim":8,"key_interval":5,"graphs":{"segmentor":{"file":"segmentor.onnx","sha256":"x"},
+                 "propagator":{"file":"propagator.onnx","sha256":"y"}},
+                 "classes":[{"id":0,"name":"road","color":[128,64,128]},{"id":1,"name":"car","color":[0,0,142]}]}
+                """);
         kafka.createTopics("masks-c");
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(KafkaClients.producer(
                 kafka.bootstrapServers(), new Properties()))) {
@@ -203,7 +208,7 @@ class CliKafkaTest {
         }
         Path out = dir.resolve("consume-out");
         assertEquals(0, run("consume", "--bootstrap-servers", kafka.bootstrapServers(), "--topic", "masks-c",
-                "--limit", "3", "--out", out.toString(), "--model-dir", model.toString(), "--frames",
+                "--limit", "3", "--out", out.toString(), "--model.dir", model.toString(), "--frames",
                 dir.resolve("consume-frames").toString(), "--sheet-step", "1"));
         for (int seq = 0; seq < 3; seq++) {
             Path png = out.resolve(String.format("overlays/cam-c/%06d.png", seq));

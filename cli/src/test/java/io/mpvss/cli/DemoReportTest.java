@@ -18,7 +18,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.mpvss.format.LabelMapPng;
 import io.mpvss.metrics.LabelClips;
 import io.mpvss.model.ModelManifest;
-import io.mpvss.render.Palette;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -69,10 +68,14 @@ class DemoReportTest {
                         new ModelManifest.ClassInfo(1, "car", new int[] {4, 5, 6})), 2, 16,
                 new ModelManifest.GraphInfo("segmentor.onnx", "x", 1.0),
                 new ModelManifest.GraphInfo("propagator.onnx", "y", 0.1));
-        Palette palette = Palette.defaultPalette(2);
-        DemoCommand.DlqSummary dlq = new DemoCommand.DlqSummary(1, Map.of("undecodable-image", 1L), List.of("x"));
-        DemoReport r = DemoReport.build(m, palette, frames, received, false, 10, "exactly-once", "1s", 2, 900, 950,
-                1900, 0, dlq, 1);
+        DeadLetters dlq = new DeadLetters(1, Map.of("undecodable-image", 1L), List.of("x"));
+        DemoReport r = DemoReport.builder(m, frames)
+                .received(received, 0)
+                .mode(false, 10)
+                .job("exactly-once", "1s", 2)
+                .timeline(900, 950, 1900)
+                .deadLetters(dlq, 1)
+                .build();
         r.write(dir);
 
         JsonNode j = new ObjectMapper().readTree(dir.resolve("summary.json").toFile());
@@ -85,6 +88,9 @@ class DemoReportTest {
         assertEquals(500.0, j.get("latency").get("capture_to_received_ms").get("p50").asDouble(), 1e-9);
         assertEquals(1, j.get("dead_letters").get("count").asInt());
         assertEquals(4, j.get("quality").get("frames_scored").asInt());
+        // masks 100 ms apart from one camera at 10 fps: the job kept up
+        assertEquals(10.0, j.get("frames_per_s").asDouble(), 1e-9);
+        assertTrue(j.get("kept_up_with_input").asBoolean());
         assertEquals(Map.of("road", 16L, "car", 16L), r.classPixels(received.get(0)));
         String md = Files.readString(dir.resolve("summary.md"));
         assertTrue(md.contains("| mIoU vs. clip labels |"), md);

@@ -1,6 +1,7 @@
 package io.mpvss.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -45,11 +46,19 @@ class MpvssTest {
         assertTrue(runHelp.out().contains("(2 s)"), "durations as written on the command line: " + runHelp.out());
         assertTrue(!runHelp.out().contains("Description@"), runHelp.out());
         assertEquals(0, run("help", "produce").rc());
+        for (String command : new String[] {"demo", "produce", "consume", "run", "topics", "kafka", "eval", "bench"}) {
+            for (String[] argv : new String[][] {{command, "--help"}, {command, "-h"}, {"help", command},
+                {command, "--limit", "3", "--help"}}) {
+                Result r = run(argv);
+                assertEquals(0, r.rc(), String.join(" ", argv) + ": " + r.err());
+                assertTrue(r.out().startsWith("usage: mpvss " + command), String.join(" ", argv) + ": " + r.out());
+            }
+        }
     }
 
     @Test
     void badInputIsOneLineAndExitTwo(@TempDir Path dir) throws IOException {
-        Result missing = run("demo", "--clips", dir.resolve("nope").toString(), "--model-dir", dir.toString());
+        Result missing = run("demo", "--clips", dir.resolve("nope").toString(), "--model.dir", dir.toString());
         assertEquals(2, missing.rc());
         assertTrue(missing.err().startsWith("mpvss demo: no model bundle at"), missing.err());
 
@@ -77,5 +86,42 @@ class MpvssTest {
         for (Result r : new Result[] {missing, unknown, noInput, noFile, empty, badFrames}) {
             assertEquals(1, r.err().lines().count(), "one line: " + r.err());
         }
+    }
+
+    /** Every tool takes the model as --model.dir, clips as --clips and job options as bare --key value; old spellings fail. */
+    @Test
+    void oneSpellingPerOptionInEveryCommand(@TempDir Path dir) {
+        for (String command : new String[] {"demo", "consume", "eval", "bench"}) {
+            Result help = run(command, "--help");
+            assertEquals(0, help.rc(), command);
+            assertTrue(help.out().contains("--model.dir DIR"), command + ": " + help.out());
+            assertFalse(help.out().contains("--model-dir") || help.out().contains("--model DIR")
+                    || help.out().contains("--set ") || help.out().contains("--timeout-s"), command + ": " + help.out());
+        }
+        String[][] oldSpellings = {
+            {"demo", "--model-dir", dir.toString()},
+            {"consume", "--model-dir", dir.toString()},
+            {"eval", "--clips", dir.toString(), "--model", dir.toString()},
+            {"eval", "--data", dir.toString()},
+            {"eval", "--clips", dir.toString(), "--set", "inference.threads=1"},
+            {"bench", "--clips", dir.toString(), "--timeout-s", "5"},
+            {"bench", "--frames", dir.toString()},
+        };
+        for (String[] argv : oldSpellings) {
+            Result r = run(argv);
+            assertEquals(2, r.rc(), String.join(" ", argv) + ": " + r.err());
+            assertTrue(r.err().startsWith("mpvss " + argv[0] + ": unknown option --" + argv[argv.length - 2]
+                    .substring(2)), r.err());
+            assertEquals(1, r.err().lines().count(), "one line: " + r.err());
+        }
+        Result noData = run("eval", "--inference.threads", "1");
+        assertEquals(2, noData.rc());
+        assertTrue(noData.err().startsWith("mpvss eval: --clips DIR is required"), noData.err());
+        Result badList = run("bench", "--clips", dir.toString(), "--streams", "1,many");
+        assertEquals(2, badList.rc());
+        assertTrue(badList.err().contains("--streams expects whole numbers"), badList.err());
+        Result noFrames = run("bench", "--clips", dir.resolve("nope").toString(), "--inference.threads", "1");
+        assertEquals(2, noFrames.rc());
+        assertTrue(noFrames.err().startsWith("mpvss bench: no such folder"), noFrames.err());
     }
 }

@@ -3,11 +3,11 @@ package io.mpvss.eval;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+
+import io.mpvss.model.ModelManifest;
 
 class CostModelTest {
 
@@ -22,13 +22,17 @@ class CostModelTest {
     }
 
     @Test
-    void readsTheManifestsMacCounts(@TempDir Path dir) throws Exception {
-        Files.writeString(dir.resolve("manifest.json"), "{\"graphs\":{\"segmentor\":{\"gmacs_per_frame\":0.5},"
-                + "\"propagator\":{\"gmacs_per_frame\":0.1}}}");
-        CostModel c = CostModel.fromBundle(dir);
+    void readsTheManifestsMacCounts() {
+        CostModel c = CostModel.of(manifest(0.5, 0.1));
         assertEquals(0.5, c.segmentorGmacs());
         assertEquals(0.1, c.propagatorGmacs());
-        Files.writeString(dir.resolve("manifest.json"), "{\"graphs\":{}}");
-        assertThrows(java.io.IOException.class, () -> CostModel.fromBundle(dir));
+        assertThrows(IllegalArgumentException.class, () -> CostModel.of(manifest(Double.NaN, 0.1)));
+    }
+
+    private static ModelManifest manifest(double s, double p) {
+        return new ModelManifest("m", "1", "mpvss/1", 4, 8, 4, 8,
+                List.of(new ModelManifest.ClassInfo(0, "road", new int[] {1, 2, 3})), 5, 16,
+                new ModelManifest.GraphInfo("segmentor.onnx", "x", s),
+                new ModelManifest.GraphInfo("propagator.onnx", "y", p));
     }
 }

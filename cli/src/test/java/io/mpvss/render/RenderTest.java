@@ -12,6 +12,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
+import io.mpvss.model.InvalidBundleException;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,6 +24,9 @@ class RenderTest {
 
     private static final String MANIFEST = """
             {"name":"m","version":"1","contract":"mpvss/1","extra":{"x":1},
+             "input":{"height":4,"width":8},"queries":4,"query_dim":8,"key_interval":5,
+             "graphs":{"segmentor":{"file":"segmentor.onnx","sha256":"x"},
+                       "propagator":{"file":"propagator.onnx","sha256":"y"}},
              "classes":[{"id":0,"name":"road","color":[128,64,128]},
                         {"id":1,"name":"sky","color":[70,130,180]},
                         {"id":2,"name":"car","color":[0,0,142]}]}
@@ -41,10 +46,11 @@ class RenderTest {
         assertEquals(0x808080, p.rgb(7), "unknown ids are grey");
         assertEquals(1, p.idOf("sky"));
         assertEquals("none", p.name(255));
-        Files.writeString(dir.resolve("bad.json"), "{\"classes\":[{\"id\":0,\"name\":\"a\"}]}");
-        IOException e = assertThrows(IOException.class, () -> Palette.fromManifest(dir.resolve("bad.json")));
+        Path bad = Files.createDirectories(dir.resolve("bad"));
+        Files.writeString(bad.resolve("manifest.json"), MANIFEST.replace(",\"color\":[0,0,142]", ""));
+        InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> Palette.fromManifest(bad));
         assertTrue(e.getMessage().contains("color"), e.getMessage());
-        assertThrows(IOException.class, () -> Palette.fromManifest(dir.resolve("missing")));
+        assertThrows(InvalidBundleException.class, () -> Palette.fromManifest(dir.resolve("missing")));
     }
 
     @Test

@@ -6,7 +6,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The parsed {@code manifest.json} of a model bundle (contract {@code mpvss/1}). Parsing is strict about the keys
@@ -29,7 +31,12 @@ public record ModelManifest(
     public static final String FILE = "manifest.json";
 
     /** One class of the label space. */
-    public record ClassInfo(int id, String name, int[] color) {}
+    public record ClassInfo(int id, String name, int[] color) {
+        /** The colour as 0xRRGGBB. */
+        public int rgb() {
+            return (color[0] << 16) | (color[1] << 8) | color[2];
+        }
+    }
 
     /** One graph file of the bundle. */
     public record GraphInfo(String file, String sha256, double gmacsPerFrame) {}
@@ -46,6 +53,22 @@ public record ModelManifest(
 
     public String[] classNames() {
         return classes.stream().map(ClassInfo::name).toArray(String[]::new);
+    }
+
+    /**
+     * The model card: the free-form {@code metrics} object of the bundle's manifest (quality and cost measured by
+     * model-ops), by key, in file order; empty when there is none. Not part of the contract, so not a component.
+     */
+    public static Map<String, JsonNode> metrics(Path bundleDir) {
+        Path file = bundleDir.resolve(FILE);
+        try {
+            JsonNode m = new ObjectMapper().readTree(file.toFile()).path("metrics");
+            Map<String, JsonNode> r = new LinkedHashMap<>();
+            m.fields().forEachRemaining(e -> r.put(e.getKey(), e.getValue()));
+            return r;
+        } catch (IOException e) {
+            throw new InvalidBundleException(file + ": not readable as JSON: " + e.getMessage(), e);
+        }
     }
 
     public static ModelManifest read(Path bundleDir) {
