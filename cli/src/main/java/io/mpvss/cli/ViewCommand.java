@@ -47,7 +47,7 @@ final class ViewCommand {
         String servers = args.get("bootstrap-servers", "localhost:9092");
         int port = args.getInt("port", 8080);
         String host = args.get("host", "127.0.0.1");
-        String modelDir = args.has("model.dir") ? args.get("model.dir", null) : args.get("model-dir", null);
+        String modelDir = args.get("model.dir", null);
         String topic = args.get("topic", WireFormat.DEFAULT_MASKS_TOPIC);
         String dlqTopic = args.get("dlq-topic", WireFormat.DEFAULT_DLQ_TOPIC);
         int backlog = args.getInt("backlog", 100);
