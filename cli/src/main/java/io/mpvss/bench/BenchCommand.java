@@ -14,10 +14,11 @@ import java.util.Map;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
+import io.mpvss.config.JobOptions;
 import io.mpvss.kafka.EmbeddedKafka;
 import io.mpvss.model.InferenceOptions;
 import io.mpvss.model.ModelBundle;
-import io.mpvss.state.MaskPrecision;
+import io.mpvss.state.StateCompaction;
 
 /**
  * {@code mpvss bench}: throughput and latency of the real pipeline (embedded Kafka broker + Flink MiniCluster +
@@ -259,8 +260,13 @@ public final class BenchCommand {
             log.printf(Locale.ROOT, "bench: model %s (%dx%d, N=%d) on %s%n", modelId, mw, mh,
                     bundle.manifest().queries(), provider);
             // 1. state per stream, with the operator's serializer on real state
-            for (MaskPrecision p : MaskPrecision.values()) {
-                StateProbe.Size s = StateProbe.measure(bundle, frames.frame(0, 0), p, 20);
+            // the job's compaction as --set gives it (its defaults otherwise), against none and the other variants
+            org.apache.flink.configuration.Configuration sc =
+                    org.apache.flink.configuration.Configuration.fromMap(o.settings);
+            StateCompaction def = new StateCompaction(sc.get(JobOptions.STATE_MASK_PRECISION),
+                    sc.get(JobOptions.STATE_KEY_IMAGE), sc.get(JobOptions.STATE_KEY_IMAGE_JPEG_QUALITY));
+            for (StateCompaction c : StateProbe.variants(def)) {
+                StateProbe.Size s = StateProbe.measure(bundle, frames.frame(0, 0), c, 20);
                 state.add(s);
                 log.printf(Locale.ROOT, "state %s: %d bytes per stream (key frame %d + cursor %d)%n", s.precision(),
                         s.totalBytes(), s.keyFrameStateBytes(), s.cursorBytes());
