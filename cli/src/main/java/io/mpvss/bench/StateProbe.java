@@ -90,4 +90,54 @@ public final class StateProbe {
                 out.queries().length * 4, out.classLogits().length * 4, state.storedMaskBytes(), ser / reps, de / reps,
                 m.width(), m.height(), m.queries());
     }
+
+    /**
+     * Bytes per stream and read/write cost of each compaction, as a Markdown table: the mean over the first frame of
+     * each of up to {@code --clips} clips (the key image's JPEG size depends on the picture).
+     * {@code StateProbe --model DIR --frames DIR [--clips 8] [--reps 20] [--compactions fp32+raw,fp16+raw,...]}
+     */
+    public static void main(String[] args) throws Exception {
+        java.nio.file.Path model = null;
+        java.nio.file.Path frames = null;
+        int clips = 8;
+        int reps = 20;
+        List<String> labels = List.of("fp32+raw", "fp16+raw", "uint8+raw", "fp32+jpeg95", "fp16+jpeg95",
+                "uint8+jpeg95", "uint8+jpeg90", "uint8+jpeg80");
+        for (int i = 0; i < args.length; i += 2) {
+            switch (args[i]) {
+                case "--model" -> model = java.nio.file.Path.of(args[i + 1]);
+                case "--frames" -> frames = java.nio.file.Path.of(args[i + 1]);
+                case "--clips" -> clips = Integer.parseInt(args[i + 1]);
+                case "--reps" -> reps = Integer.parseInt(args[i + 1]);
+                case "--compactions" -> labels = List.of(args[i + 1].split(","));
+                default -> throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        BenchFrames f = BenchFrames.load(frames, clips, 1);
+        StringBuilder md = new StringBuilder("| state (masks+key image) | bytes per stream (key frame + cursor) | "
+                + "key image | mask logits | serialize ms | read ms (deserialize + decode) |\n"
+                + "| --- | ---: | ---: | ---: | ---: | ---: |\n");
+        try (ModelBundle bundle = ModelBundle.open(model, io.mpvss.model.InferenceOptions.cpu())) {
+            for (String label : labels) {
+                StateCompaction c = StateChurnBench.parse(label);
+                double total = 0;
+                double image = 0;
+                double mask = 0;
+                double ser = 0;
+                double de = 0;
+                for (int i = 0; i < f.clipCount(); i++) {
+                    Size s = measure(bundle, f.frame(i, 0), c, reps);
+                    total += s.totalBytes();
+                    image += s.imageBytes();
+                    mask += s.maskBytes();
+                    ser += s.serializeMs();
+                    de += s.deserializeMs();
+                }
+                int n = f.clipCount();
+                md.append(String.format(java.util.Locale.ROOT, "| %s | %,.0f | %,.0f | %,.0f | %.3f | %.3f |%n", label,
+                        total / n, image / n, mask / n, ser / n, de / n));
+            }
+        }
+        System.out.print(md);
+    }
 }

@@ -11,7 +11,10 @@ import java.util.Iterator;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageReader;
 import javax.imageio.ImageWriter;
+import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 import javax.imageio.stream.MemoryCacheImageOutputStream;
 
 /**
@@ -55,15 +58,23 @@ final class KeyImageJpeg {
         return bytes.toByteArray();
     }
 
+    /**
+     * One JPEG reader per thread, reused: with RocksDB every propagated frame decodes its key image again, and looking
+     * a reader up through ImageIO's service registry each time costs about as much as a small decode.
+     */
+    private static final ThreadLocal<ImageReader> READER =
+            ThreadLocal.withInitial(() -> ImageIO.getImageReadersByFormatName("jpeg").next());
+
     static byte[] decode(byte[] jpeg) {
-        try {
-            BufferedImage img = ImageIO.read(new ByteArrayInputStream(jpeg));
-            if (img == null) {
-                throw new IllegalStateException("key image in state is not a JPEG");
-            }
+        ImageReader reader = READER.get();
+        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(jpeg))) {
+            reader.setInput(in, true, true);
+            BufferedImage img = reader.read(0);
             return FrameDecoder.toRgb(img).pixels();
         } catch (IOException e) {
             throw new UncheckedIOException("JPEG decoding of the key image in state failed", e);
+        } finally {
+            reader.setInput(null);
         }
     }
 }
