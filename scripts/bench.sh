@@ -2,7 +2,7 @@
 # Regenerates docs/BENCHMARKS.md end to end (issue 4):
 #   1. build the job (Maven; JMH classes are generated at test-compile),
 #   2. generate the held-out synthetic test split with model-ops' generator, at the bundle's resolution,
-#   3. `mpvss eval`: quality against cost at K = 1,2,3,5,10 through the operator, + fp32/fp16 state compaction,
+#   3. `mpvss eval`: quality against cost at K = 1,2,3,5,10 through the operator, + fp32/fp16/uint8 mask state,
 #   4. `mpvss bench`: embedded Kafka + Flink MiniCluster, S = 1,8,64 streams, K=1 against K=5, latency for
 #      exactly-once and at-least-once, model-only bound, profile, state bytes, memory,
 #   5. JMH microbenchmarks of the Java hot paths,
@@ -102,9 +102,9 @@ rm -rf "$SPLIT"
 run "$PY" model-ops/scripts/synth.py --split test --clips "$CLIPS" --frames "$FRAMES" --height "$H" --width "$W" \
     --format jpg --out "$SPLIT"
 
-step "eval: K=$INTERVALS through the operator (+ state.mask-precision=fp32 at K=5 against the default fp16)"
+step "eval: K=$INTERVALS through the operator (+ state.mask-precision=fp32,fp16 at K=5 against the default uint8)"
 run "${JAVA[@]}" io.mpvss.cli.Mpvss eval --clips "$SPLIT" --model.dir "$MODEL" --intervals "$INTERVALS" \
-    --compare state.mask-precision=fp32,fp16 --compare-k 5 --inference.threads "$THREADS" --out "$OUT/eval"
+    --compare state.mask-precision=fp32,fp16,uint8 --compare-k 5 --inference.threads "$THREADS" --out "$OUT/eval"
 
 step "bench: S=$STREAMS streams, K=1 vs K=5, Kafka + Flink, model-only bound, state, memory"
 run "${JAVA[@]}" io.mpvss.cli.Mpvss bench --clips "$SPLIT" --model.dir "$MODEL" --streams "$STREAMS" \

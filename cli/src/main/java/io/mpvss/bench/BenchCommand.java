@@ -17,7 +17,7 @@ import io.mpvss.config.JobOptions;
 import io.mpvss.kafka.EmbeddedKafka;
 import io.mpvss.model.InferenceOptions;
 import io.mpvss.model.ModelBundle;
-import io.mpvss.state.MaskPrecision;
+import io.mpvss.state.StateCompaction;
 
 /**
  * {@code mpvss bench}: throughput and latency of the real pipeline (embedded Kafka broker + Flink MiniCluster +
@@ -215,18 +215,24 @@ public final class BenchCommand {
             int mh = bundle.manifest().height();
             log.printf(Locale.ROOT, "bench: model %s (%dx%d, N=%d) on %s%n", bundle.modelId(), mw, mh,
                     bundle.manifest().queries(), bundle.executionProvider());
-            return new ModelOnly(bundle.modelId(), bundle.executionProvider(), mw, mh, stateSizes(bundle, frames, log),
+            return new ModelOnly(bundle.modelId(), bundle.executionProvider(), mw, mh, stateSizes(bundle, frames, o.settings, log),
                     bound(o, bundle, frames, batch, log), profiles(o, bundle, frames, log),
                     graphs(o, bundle, frames, inf.threads(), log));
         }
     }
 
-    /** 1. State per stream, with the operator's serializer on real state. */
-    private static List<StateProbe.Size> stateSizes(ModelBundle bundle, BenchFrames frames, PrintStream log)
-            throws Exception {
+    /**
+     * 1. State per stream, with the operator's serializer on real state: the job's compaction as the settings give
+     * it (its defaults otherwise), against none and the other variants.
+     */
+    private static List<StateProbe.Size> stateSizes(ModelBundle bundle, BenchFrames frames, Map<String, String> settings,
+            PrintStream log) throws Exception {
+        org.apache.flink.configuration.Configuration sc = org.apache.flink.configuration.Configuration.fromMap(settings);
+        StateCompaction def = new StateCompaction(sc.get(JobOptions.STATE_MASK_PRECISION),
+                sc.get(JobOptions.STATE_KEY_IMAGE), sc.get(JobOptions.STATE_KEY_IMAGE_JPEG_QUALITY));
         List<StateProbe.Size> state = new ArrayList<>();
-        for (MaskPrecision p : MaskPrecision.values()) {
-            StateProbe.Size s = StateProbe.measure(bundle, frames.frame(0, 0), p, 20);
+        for (StateCompaction c : StateProbe.variants(def)) {
+            StateProbe.Size s = StateProbe.measure(bundle, frames.frame(0, 0), c, 20);
             state.add(s);
             log.printf(Locale.ROOT, "state %s: %d bytes per stream (key frame %d + cursor %d)%n", s.precision(),
                     s.totalBytes(), s.keyFrameStateBytes(), s.cursorBytes());

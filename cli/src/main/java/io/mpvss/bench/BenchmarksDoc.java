@@ -70,8 +70,21 @@ public final class BenchmarksDoc {
         String md = render(eval, bench, jmh, machine, commands,
                 out.toAbsolutePath().getParent().relativize(plot.toAbsolutePath()).toString());
         Files.createDirectories(out.toAbsolutePath().getParent());
-        Files.writeString(out, md, StandardCharsets.UTF_8);
+        Files.writeString(out, md + handWritten(out), StandardCharsets.UTF_8);
         System.out.println("wrote " + out);
+    }
+
+    /** Marks the start of sections written by hand (measurements that bench.sh does not run); they survive a rerun. */
+    static final String HAND_WRITTEN = "<!-- hand-written sections below: kept when scripts/bench.sh regenerates this page -->";
+
+    /** The hand-written tail of the page being replaced (from {@link #HAND_WRITTEN} on), or "" if none. */
+    static String handWritten(Path out) throws java.io.IOException {
+        if (!Files.isRegularFile(out)) {
+            return "";
+        }
+        String old = Files.readString(out, StandardCharsets.UTF_8);
+        int i = old.indexOf(HAND_WRITTEN);
+        return i < 0 ? "" : "\n" + old.substring(i);
     }
 
     static String f(double v, int d) {

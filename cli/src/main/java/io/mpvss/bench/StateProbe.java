@@ -1,6 +1,8 @@
 package io.mpvss.bench;
 
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
@@ -11,34 +13,53 @@ import io.mpvss.model.ModelManifest;
 import io.mpvss.model.SegmentorOutput;
 import io.mpvss.state.KeyFrameState;
 import io.mpvss.state.KeyFrameStateSerializer;
+import io.mpvss.state.KeyImageEncoding;
 import io.mpvss.state.MaskPrecision;
+import io.mpvss.state.StateCompaction;
 import io.mpvss.state.StreamCursor;
 import io.mpvss.state.StreamCursorSerializer;
 
 /**
  * Bytes of keyed state per stream, measured with the operator's own serializers on real state: a real frame through
- * the real segmentor, turned into the operator's {@link KeyFrameState} at each mask precision, plus the per-frame
- * {@link StreamCursor}. Also times the serializer round trip (what RocksDB pays on every key-frame write and read).
+ * the real segmentor, turned into the operator's {@link KeyFrameState} with each state compaction, plus the per-frame
+ * {@link StreamCursor}. Also times the serializer round trip: serialize is what RocksDB pays on a key-frame write
+ * (after the compaction itself, done once when the key frame is made); deserialize includes decoding the key image and
+ * widening the masks, i.e. what every propagated frame pays with RocksDB before it can call the propagator.
  */
 public final class StateProbe {
 
     private StateProbe() {
     }
 
-    /** State of one stream at one mask precision. */
+    /** The compactions the bench measures: none, the previous default (fp16 masks), uint8 masks alone, the default. */
+    public static List<StateCompaction> variants(StateCompaction def) {
+        List<StateCompaction> v = new ArrayList<>(List.of(StateCompaction.FULL,
+                StateCompaction.masksOnly(MaskPrecision.FP16), StateCompaction.masksOnly(MaskPrecision.UINT8)));
+        if (!v.contains(def)) {
+            v.add(def);
+        }
+        return v;
+    }
+
+    /** Short name of a compaction for tables: masks + key image, e.g. {@code uint8+jpeg95}. */
+    public static String label(StateCompaction c) {
+        return c.maskPrecision() + "+" + (c.keyImage() == KeyImageEncoding.JPEG ? "jpeg" + c.jpegQuality() : "raw");
+    }
+
+    /** State of one stream with one compaction ({@code precision}: its {@link #label}). */
     public record Size(String precision, int keyFrameStateBytes, int cursorBytes, int totalBytes, int imageBytes,
                        int queriesBytes, int classLogitsBytes, int maskBytes, double serializeMs,
                        double deserializeMs, int modelWidth, int modelHeight, int queries) {
     }
 
-    public static Size measure(ModelBundle bundle, byte[] encodedFrame, MaskPrecision precision, int reps)
+    public static Size measure(ModelBundle bundle, byte[] encodedFrame, StateCompaction compaction, int reps)
             throws IOException {
         ModelManifest m = bundle.manifest();
         FrameDecoder.Rgb rgb = BenchFrames.decode(encodedFrame);
         byte[] img = FrameDecoder.resizeBilinear(rgb.pixels(), rgb.width(), rgb.height(), m.width(), m.height());
         SegmentorOutput out = bundle.segment(img);
         KeyFrameState state = KeyFrameState.of(m.modelId(), 0, System.currentTimeMillis(), rgb.width(), rgb.height(),
-                img, out, precision);
+                img, m.width(), m.height(), out, compaction);
         int bytes = KeyFrameStateSerializer.serializedSize(state);
         DataOutputSerializer cur = new DataOutputSerializer(64);
         StreamCursorSerializer.INSTANCE.serialize(new StreamCursor(41, System.currentTimeMillis(), 3), cur);
@@ -53,6 +74,9 @@ public final class StateProbe {
             long b = System.nanoTime();
             KeyFrameState back = KeyFrameStateSerializer.INSTANCE.deserialize(
                     new DataInputDeserializer(buf.getSharedBuffer(), 0, buf.length()));
+            if (back.image().length != img.length || back.maskLogits().length != out.maskLogits().length) {
+                throw new IllegalStateException("KeyFrameState read back with other sizes");
+            }
             long c = System.nanoTime();
             if (!back.equals(state)) {
                 throw new IllegalStateException("KeyFrameState round trip changed the state");
@@ -62,10 +86,58 @@ public final class StateProbe {
                 de += (c - b) / 1e6;
             }
         }
-        int maskElems = out.maskLogits().length;
-        return new Size(precision.name().toLowerCase(), bytes, cur.length(), bytes + cur.length(), img.length,
-                out.queries().length * 4, out.classLogits().length * 4,
-                maskElems * (precision == MaskPrecision.FP16 ? 2 : 4), ser / reps, de / reps, m.width(), m.height(),
-                m.queries());
+        return new Size(label(compaction), bytes, cur.length(), bytes + cur.length(), state.storedImageBytes(),
+                out.queries().length * 4, out.classLogits().length * 4, state.storedMaskBytes(), ser / reps, de / reps,
+                m.width(), m.height(), m.queries());
+    }
+
+    /**
+     * Bytes per stream and read/write cost of each compaction, as a Markdown table: the mean over the first frame of
+     * each of up to {@code --clips} clips (the key image's JPEG size depends on the picture).
+     * {@code StateProbe --model DIR --frames DIR [--clips 8] [--reps 20] [--compactions fp32+raw,fp16+raw,...]}
+     */
+    public static void main(String[] args) throws Exception {
+        java.nio.file.Path model = null;
+        java.nio.file.Path frames = null;
+        int clips = 8;
+        int reps = 20;
+        List<String> labels = List.of("fp32+raw", "fp16+raw", "uint8+raw", "fp32+jpeg95", "fp16+jpeg95",
+                "uint8+jpeg95", "uint8+jpeg90", "uint8+jpeg80");
+        for (int i = 0; i < args.length; i += 2) {
+            switch (args[i]) {
+                case "--model" -> model = java.nio.file.Path.of(args[i + 1]);
+                case "--frames" -> frames = java.nio.file.Path.of(args[i + 1]);
+                case "--clips" -> clips = Integer.parseInt(args[i + 1]);
+                case "--reps" -> reps = Integer.parseInt(args[i + 1]);
+                case "--compactions" -> labels = List.of(args[i + 1].split(","));
+                default -> throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        BenchFrames f = BenchFrames.load(frames, clips, 1);
+        StringBuilder md = new StringBuilder("| state (masks+key image) | bytes per stream (key frame + cursor) | "
+                + "key image | mask logits | serialize ms | read ms (deserialize + decode) |\n"
+                + "| --- | ---: | ---: | ---: | ---: | ---: |\n");
+        try (ModelBundle bundle = ModelBundle.open(model, io.mpvss.model.InferenceOptions.cpu())) {
+            for (String label : labels) {
+                StateCompaction c = StateChurnBench.parse(label);
+                double total = 0;
+                double image = 0;
+                double mask = 0;
+                double ser = 0;
+                double de = 0;
+                for (int i = 0; i < f.clipCount(); i++) {
+                    Size s = measure(bundle, f.frame(i, 0), c, reps);
+                    total += s.totalBytes();
+                    image += s.imageBytes();
+                    mask += s.maskBytes();
+                    ser += s.serializeMs();
+                    de += s.deserializeMs();
+                }
+                int n = f.clipCount();
+                md.append(String.format(java.util.Locale.ROOT, "| %s | %,.0f | %,.0f | %,.0f | %.3f | %.3f |%n", label,
+                        total / n, image / n, mask / n, ser / n, de / n));
+            }
+        }
+        System.out.print(md);
     }
 }

@@ -2,6 +2,7 @@ package io.mpvss.config;
 
 import io.mpvss.format.WireFormat;
 import io.mpvss.model.InferenceOptions;
+import io.mpvss.state.KeyImageEncoding;
 import io.mpvss.state.MaskPrecision;
 import java.time.Duration;
 import java.util.List;
@@ -93,8 +94,9 @@ public final class JobOptions {
             .withDescription("Drop a stream's state after this long without frames; 0 keeps it forever.");
 
     public static final ConfigOption<MaskPrecision> STATE_MASK_PRECISION = ConfigOptions.key("state.mask-precision")
-            .enumType(MaskPrecision.class).defaultValue(MaskPrecision.FP16)
-            .withDescription("Precision of the key frame's mask logits in state: fp16 (half the bytes) | fp32.");
+            .enumType(MaskPrecision.class).defaultValue(MaskPrecision.UINT8)
+            .withDescription("Precision of the key frame's mask logits in state: uint8 (a quarter of fp32's bytes; "
+                    + "per query min and step) | fp16 | fp32.");
 
     public static final ConfigOption<InferenceOptions.Device> INFERENCE_DEVICE = ConfigOptions.key("inference.device")
             .enumType(InferenceOptions.Device.class).defaultValue(InferenceOptions.Device.AUTO)
@@ -125,7 +127,8 @@ public final class JobOptions {
         return List.of(BOOTSTRAP_SERVERS, GROUP_ID, TOPIC_FRAMES, TOPIC_MASKS, TOPIC_DLQ, STARTING_OFFSETS,
                 TRANSACTIONAL_ID_PREFIX, SOURCE_BOUNDED, DELIVERY_GUARANTEE, MODEL_DIR, KEY_INTERVAL, KEY_MAX_SEQ_GAP,
                 KEY_MAX_TIME_GAP, STATE_TTL, STATE_MASK_PRECISION, INFERENCE_DEVICE, INFERENCE_CUDA_DEVICE, INFERENCE_THREADS,
-                FRAMES_MAX_BYTES, FRAMES_MAX_PIXELS);
+                FRAMES_MAX_BYTES, FRAMES_MAX_PIXELS,
+                STATE_KEY_IMAGE, STATE_KEY_IMAGE_JPEG_QUALITY);
     }
 
     /** The value of a required option (one without a default), or an error naming the key. */
@@ -145,4 +148,17 @@ public final class JobOptions {
         }
         return p;
     }
+
+    // State compaction of the key image (issue 9): with state.mask-precision, what a key frame costs in RocksDB and
+    // checkpoints.
+
+    public static final ConfigOption<KeyImageEncoding> STATE_KEY_IMAGE = ConfigOptions.key("state.key-image")
+            .enumType(KeyImageEncoding.class).defaultValue(KeyImageEncoding.JPEG)
+            .withDescription("How the key frame's model-resolution image is kept in state: jpeg (about a tenth of "
+                    + "the raw bytes; decoded again per frame with RocksDB) | raw (RGB, exact).");
+
+    public static final ConfigOption<Integer> STATE_KEY_IMAGE_JPEG_QUALITY = ConfigOptions
+            .key("state.key-image-jpeg-quality")
+            .intType().defaultValue(95)
+            .withDescription("JPEG quality (1..100) of the key image in state when state.key-image is jpeg.");
 }

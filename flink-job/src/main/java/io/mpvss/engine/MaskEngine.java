@@ -14,6 +14,7 @@ import io.mpvss.model.PropagatorOutput;
 import io.mpvss.model.SegmentorOutput;
 import io.mpvss.state.KeyFrameState;
 import io.mpvss.state.MaskPrecision;
+import io.mpvss.state.StateCompaction;
 import io.mpvss.state.StreamCursor;
 import java.util.Objects;
 
@@ -45,7 +46,7 @@ public final class MaskEngine {
     private final ModelBundle bundle;
     private final ModelManifest manifest;
     private final KeyFramePolicy policy;
-    private final MaskPrecision maskPrecision;
+    private final StateCompaction stateCompaction;
     private final long maxFramePixels;
     private final String[] classNames;
 
@@ -54,14 +55,14 @@ public final class MaskEngine {
         this.manifest = b.bundle.manifest();
         int interval = b.keyInterval > 0 ? b.keyInterval : manifest.keyInterval();
         this.policy = new KeyFramePolicy(interval, b.maxSeqGap, b.maxTimeGapMs);
-        this.maskPrecision = b.maskPrecision;
+        this.stateCompaction = b.stateCompaction;
         this.maxFramePixels = b.maxFramePixels;
         this.classNames = manifest.classNames();
     }
 
     /**
      * An engine on an opened bundle. The builder starts from neutral values (the manifest's key interval, no gap
-     * rules, fp32 masks, no pixel limit), not from the job's defaults: those are declared once, in JobOptions, and
+     * rules, no state compaction, no pixel limit), not from the job's defaults: those are declared once, in JobOptions, and
      * the operator passes them all.
      */
     public static Builder builder(ModelBundle bundle) {
@@ -97,7 +98,7 @@ public final class MaskEngine {
             if (reason != null) {
                 SegmentorOutput so = bundle.segment(image);
                 newKey = KeyFrameState.of(bundle.modelId(), frame.seq, frame.captureTs, rgb.width(), rgb.height(),
-                        image, so, maskPrecision);
+                        image, manifest.width(), manifest.height(), so, stateCompaction);
                 semantic = so.semantic();
                 keySeq = frame.seq;
                 framesSinceKey = 0;
@@ -158,7 +159,7 @@ public final class MaskEngine {
         private int keyInterval;
         private long maxSeqGap;
         private long maxTimeGapMs;
-        private MaskPrecision maskPrecision = MaskPrecision.FP32;
+        private StateCompaction stateCompaction = StateCompaction.FULL;
         private long maxFramePixels = Long.MAX_VALUE;
 
         private Builder(ModelBundle bundle) {
@@ -168,7 +169,12 @@ public final class MaskEngine {
         public Builder keyInterval(int v) { keyInterval = v; return this; }
         public Builder maxSeqGap(long v) { maxSeqGap = v; return this; }
         public Builder maxTimeGapMs(long v) { maxTimeGapMs = v; return this; }
-        public Builder maskPrecision(MaskPrecision v) { maskPrecision = Objects.requireNonNull(v); return this; }
+        public Builder stateCompaction(StateCompaction v) { stateCompaction = Objects.requireNonNull(v); return this; }
+        /** Only the mask precision of {@link #stateCompaction}; the key image stays as it is set there. */
+        public Builder maskPrecision(MaskPrecision v) {
+            stateCompaction = new StateCompaction(v, stateCompaction.keyImage(), stateCompaction.jpegQuality());
+            return this;
+        }
         public Builder maxFramePixels(long v) { maxFramePixels = v; return this; }
 
         public MaskEngine build() {

@@ -180,6 +180,8 @@ public final class MpvssJob {
                 .maxSeqGap(nonNegative(JobOptions.KEY_MAX_SEQ_GAP.key(), conf.get(JobOptions.KEY_MAX_SEQ_GAP)))
                 .maxTimeGap(conf.get(JobOptions.KEY_MAX_TIME_GAP))
                 .maskPrecision(conf.get(JobOptions.STATE_MASK_PRECISION))
+                .keyImage(conf.get(JobOptions.STATE_KEY_IMAGE))
+                .keyImageJpegQuality(conf.get(JobOptions.STATE_KEY_IMAGE_JPEG_QUALITY))
                 .stateTtl(conf.get(JobOptions.STATE_TTL))
                 .maxFrameBytes(conf.get(JobOptions.FRAMES_MAX_BYTES))
                 .maxFramePixels(conf.get(JobOptions.FRAMES_MAX_PIXELS))

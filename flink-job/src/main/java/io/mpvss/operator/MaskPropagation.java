@@ -12,7 +12,9 @@ import io.mpvss.model.InvalidBundleException;
 import io.mpvss.model.ModelBundle;
 import io.mpvss.state.KeyFrameState;
 import io.mpvss.state.KeyFrameStateSerializer;
+import io.mpvss.state.KeyImageEncoding;
 import io.mpvss.state.MaskPrecision;
+import io.mpvss.state.StateCompaction;
 import io.mpvss.state.StreamCursor;
 import io.mpvss.state.StreamCursorSerializer;
 import java.io.Serializable;
@@ -79,7 +81,7 @@ public class MaskPropagation extends KeyedProcessFunction<String, Frame, MaskDoc
                 .keyInterval(settings.keyInterval)
                 .maxSeqGap(settings.maxSeqGap)
                 .maxTimeGapMs(settings.maxTimeGap.toMillis())
-                .maskPrecision(settings.maskPrecision)
+                .stateCompaction(settings.stateCompaction())
                 .maxFramePixels(settings.maxFramePixels)
                 .build();
 
@@ -149,6 +151,8 @@ public class MaskPropagation extends KeyedProcessFunction<String, Frame, MaskDoc
         final long maxSeqGap;
         final Duration maxTimeGap;
         final MaskPrecision maskPrecision;
+        final KeyImageEncoding keyImage;
+        final int keyImageJpegQuality;
         final Duration stateTtl;
         final int maxFrameBytes;
         final long maxFramePixels;
@@ -160,6 +164,8 @@ public class MaskPropagation extends KeyedProcessFunction<String, Frame, MaskDoc
             this.maxSeqGap = b.maxSeqGap;
             this.maxTimeGap = b.maxTimeGap;
             this.maskPrecision = b.maskPrecision;
+            this.keyImage = b.keyImage;
+            this.keyImageJpegQuality = b.keyImageJpegQuality;
             this.stateTtl = b.stateTtl;
             this.maxFrameBytes = b.maxFrameBytes;
             this.maxFramePixels = b.maxFramePixels;
@@ -181,6 +187,11 @@ public class MaskPropagation extends KeyedProcessFunction<String, Frame, MaskDoc
             return maskPrecision;
         }
 
+        /** How a key frame is compacted into state (mask precision, key image encoding). */
+        public StateCompaction stateCompaction() {
+            return new StateCompaction(maskPrecision, keyImage, keyImageJpegQuality);
+        }
+
         /** The validator's size limit ({@code frames.max-bytes}). */
         public int maxFrameBytes() {
             return maxFrameBytes;
@@ -195,6 +206,8 @@ public class MaskPropagation extends KeyedProcessFunction<String, Frame, MaskDoc
             private long maxSeqGap = JobOptions.KEY_MAX_SEQ_GAP.defaultValue();
             private Duration maxTimeGap = JobOptions.KEY_MAX_TIME_GAP.defaultValue();
             private MaskPrecision maskPrecision = JobOptions.STATE_MASK_PRECISION.defaultValue();
+            private KeyImageEncoding keyImage = JobOptions.STATE_KEY_IMAGE.defaultValue();
+            private int keyImageJpegQuality = JobOptions.STATE_KEY_IMAGE_JPEG_QUALITY.defaultValue();
             private Duration stateTtl = JobOptions.STATE_TTL.defaultValue();
             private int maxFrameBytes = JobOptions.FRAMES_MAX_BYTES.defaultValue();
             private long maxFramePixels = JobOptions.FRAMES_MAX_PIXELS.defaultValue();
@@ -211,12 +224,15 @@ public class MaskPropagation extends KeyedProcessFunction<String, Frame, MaskDoc
             /** Zero disables the time-gap rule. */
             public Builder maxTimeGap(Duration v) { maxTimeGap = v; return this; }
             public Builder maskPrecision(MaskPrecision v) { maskPrecision = v; return this; }
+            public Builder keyImage(KeyImageEncoding v) { keyImage = v; return this; }
+            public Builder keyImageJpegQuality(int v) { keyImageJpegQuality = v; return this; }
             /** Zero disables TTL. */
             public Builder stateTtl(Duration v) { stateTtl = v; return this; }
             public Builder maxFrameBytes(int v) { maxFrameBytes = v; return this; }
             public Builder maxFramePixels(long v) { maxFramePixels = v; return this; }
 
             public Settings build() {
+                new StateCompaction(maskPrecision, keyImage, keyImageJpegQuality); // refuses a bad quality here
                 return new Settings(this);
             }
         }

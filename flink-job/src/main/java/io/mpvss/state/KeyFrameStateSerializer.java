@@ -17,15 +17,19 @@ import org.apache.flink.core.memory.DataOutputView;
  * still read states written by this one; the serializer snapshot carries the same version.
  *
  * <pre>
- * v1: u8 version=1 | utf modelId | i64 keySeq | i64 keyTs | i32 frameWidth | i32 frameHeight
- *     | i32 n + n bytes image (model-res RGB) | i32 n + n f32 queries | i32 n + n f32 classLogits
- *     | u8 maskPrecision (0 fp32, 1 fp16) | i32 n + n f32 or n f16 mask logits      (arrays little-endian)
+ * v2: u8 version=2 | utf modelId | i64 keySeq | i64 keyTs | i32 frameWidth | i32 frameHeight
+ *     | u8 imageEncoding (0 raw RGB, 1 JPEG) | i32 n + n bytes image
+ *     | i32 n + n f32 queries | i32 n + n f32 classLogits
+ *     | u8 maskPrecision (0 fp32, 1 fp16, 2 uint8)
+ *     | uint8 only: i32 q + q f32 min + q f32 step (per query)
+ *     | i32 n + n f32, n f16 or n u8 mask logits                                      (arrays little-endian)
+ * v1: as v2 without the imageEncoding byte (always raw RGB) and without uint8; still read.
  * </pre>
  */
 public final class KeyFrameStateSerializer extends TypeSerializerSingleton<KeyFrameState> {
     private static final long serialVersionUID = 1L;
 
-    public static final int FORMAT_VERSION = 1;
+    public static final int FORMAT_VERSION = 2;
     public static final KeyFrameStateSerializer INSTANCE = new KeyFrameStateSerializer();
 
     /** Bytes one stream's key frame takes in RocksDB and in checkpoints (the value, key and TTL aside). */
@@ -72,27 +76,36 @@ public final class KeyFrameStateSerializer extends TypeSerializerSingleton<KeyFr
         out.writeLong(s.keyTs);
         out.writeInt(s.frameWidth);
         out.writeInt(s.frameHeight);
-        out.writeInt(s.image.length);
-        out.write(s.image);
+        out.writeByte(s.imageEncoding.tag);
+        out.writeInt(s.imageBytes.length);
+        out.write(s.imageBytes);
         writeFloats(s.queries, out);
         writeFloats(s.classLogits, out);
         out.writeByte(s.maskPrecision.tag);
-        if (s.maskPrecision == MaskPrecision.FP16) {
-            short[] m = s.maskFp16;
-            ByteBuffer b = ByteBuffer.allocate(m.length * 2).order(ByteOrder.LITTLE_ENDIAN);
-            b.asShortBuffer().put(m);
-            out.writeInt(m.length);
-            out.write(b.array());
-        } else {
-            writeFloats(s.maskFp32, out);
+        switch (s.maskPrecision) {
+            case FP32 -> writeFloats(s.maskFp32, out);
+            case FP16 -> {
+                short[] m = s.maskFp16;
+                ByteBuffer b = ByteBuffer.allocate(m.length * 2).order(ByteOrder.LITTLE_ENDIAN);
+                b.asShortBuffer().put(m);
+                out.writeInt(m.length);
+                out.write(b.array());
+            }
+            case UINT8 -> {
+                out.writeInt(s.maskMin.length);
+                writeRawFloats(s.maskMin, out);
+                writeRawFloats(s.maskStep, out);
+                out.writeInt(s.maskU8.length);
+                out.write(s.maskU8);
+            }
         }
     }
 
     @Override
     public KeyFrameState deserialize(DataInputView in) throws IOException {
         int version = in.readUnsignedByte();
-        if (version != 1) {
-            throw new IOException("KeyFrameState format version " + version + " is newer than this job ("
+        if (version < 1 || version > FORMAT_VERSION) {
+            throw new IOException("KeyFrameState format version " + version + " is unknown to this job (reads 1.."
                     + FORMAT_VERSION + ")");
         }
         KeyFrameState s = new KeyFrameState();
@@ -101,19 +114,28 @@ public final class KeyFrameStateSerializer extends TypeSerializerSingleton<KeyFr
         s.keyTs = in.readLong();
         s.frameWidth = in.readInt();
         s.frameHeight = in.readInt();
-        s.image = new byte[in.readInt()];
-        in.readFully(s.image);
+        s.imageEncoding = version >= 2 ? KeyImageEncoding.ofTag(in.readByte()) : KeyImageEncoding.RAW;
+        s.imageBytes = new byte[in.readInt()];
+        in.readFully(s.imageBytes);
         s.queries = readFloats(in);
         s.classLogits = readFloats(in);
         s.maskPrecision = MaskPrecision.ofTag(in.readByte());
-        if (s.maskPrecision == MaskPrecision.FP16) {
-            int n = in.readInt();
-            byte[] raw = new byte[n * 2];
-            in.readFully(raw);
-            s.maskFp16 = new short[n];
-            ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(s.maskFp16);
-        } else {
-            s.maskFp32 = readFloats(in);
+        switch (s.maskPrecision) {
+            case FP32 -> s.maskFp32 = readFloats(in);
+            case FP16 -> {
+                int n = in.readInt();
+                byte[] raw = new byte[n * 2];
+                in.readFully(raw);
+                s.maskFp16 = new short[n];
+                ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(s.maskFp16);
+            }
+            case UINT8 -> {
+                int q = in.readInt();
+                s.maskMin = readRawFloats(in, q);
+                s.maskStep = readRawFloats(in, q);
+                s.maskU8 = new byte[in.readInt()];
+                in.readFully(s.maskU8);
+            }
         }
         return s;
     }
@@ -140,6 +162,20 @@ public final class KeyFrameStateSerializer extends TypeSerializerSingleton<KeyFr
         out.write(b.array());
     }
 
+    private static void writeRawFloats(float[] a, DataOutputView out) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(a.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(a);
+        out.write(b.array());
+    }
+
+    private static float[] readRawFloats(DataInputView in, int n) throws IOException {
+        byte[] raw = new byte[n * 4];
+        in.readFully(raw);
+        float[] a = new float[n];
+        ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(a);
+        return a;
+    }
+
     static float[] readFloats(DataInputView in) throws IOException {
         int n = in.readInt();
         byte[] raw = new byte[n * 4];
@@ -149,7 +185,11 @@ public final class KeyFrameStateSerializer extends TypeSerializerSingleton<KeyFr
         return a;
     }
 
-    /** Snapshot of the serializer: its format version; older versions stay readable record by record. */
+    /**
+     * Snapshot of the serializer: its format version. Every record carries its own version byte and this serializer
+     * reads v1 and v2 records, so a checkpoint or savepoint of v1 restores as is (its records stay v1 in RocksDB until
+     * the stream's next key frame rewrites them as v2).
+     */
     public static final class Snapshot implements TypeSerializerSnapshot<KeyFrameState> {
         private int readVersion = FORMAT_VERSION;
 

@@ -53,6 +53,9 @@ class MpvssJobTest {
         assertEquals(2, p.size());
         MaskPropagation.Settings s = MpvssJob.settings(c);
         assertEquals("FP32", s.maskPrecision().name());
+        assertEquals(io.mpvss.state.StateCompaction.FULL, MpvssJob.settings(MpvssJob.parseArgs(new String[] {
+                "--model.dir", "/m", "--state.mask-precision", "fp32", "--state.key-image", "raw",
+                "--state.key-image-jpeg-quality", "100"})).stateCompaction());
     }
 
     @Test
@@ -63,6 +66,8 @@ class MpvssJobTest {
                 () -> MpvssJob.settings(MpvssJob.parseArgs(new String[] {"--state.mask-precision", "int4"})));
         assertThrows(IllegalArgumentException.class,
                 () -> MpvssJob.settings(MpvssJob.parseArgs(new String[] {"--key.interval", "-1"})));
+        assertThrows(IllegalArgumentException.class, () -> MpvssJob.settings(MpvssJob.parseArgs(
+                new String[] {"--model.dir", "/m", "--state.key-image-jpeg-quality", "0"})));
         assertThrows(IllegalArgumentException.class, () -> MpvssJob.parseArgs(
                 new String[] {"--kafka.starting-offsets", "newest"}).get(JobOptions.STARTING_OFFSETS));
         assertThrows(IllegalArgumentException.class, () -> MpvssJob.parseArgs(
@@ -86,7 +91,8 @@ class MpvssJobTest {
                 "--inference.cuda-device", "2"})).inference().cudaDeviceId());
         // the defaults print as a user writes them (README table, --help)
         assertEquals("exactly-once", JobOptions.DELIVERY_GUARANTEE.defaultValue().toString());
-        assertEquals("fp16", JobOptions.STATE_MASK_PRECISION.defaultValue().toString());
+        assertEquals("uint8", JobOptions.STATE_MASK_PRECISION.defaultValue().toString());
+        assertEquals("jpeg", JobOptions.STATE_KEY_IMAGE.defaultValue().toString());
     }
 
     @Test

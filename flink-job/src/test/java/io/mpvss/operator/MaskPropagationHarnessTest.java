@@ -1,6 +1,8 @@
 package io.mpvss.operator;
 
+import io.mpvss.state.KeyImageEncoding;
 import io.mpvss.state.MaskPrecision;
+import io.mpvss.state.StateCompaction;
 import io.mpvss.state.KeyFrameState;
 import io.mpvss.state.StreamCursor;
 import io.mpvss.state.KeyFrameStateSerializer;
@@ -124,10 +126,10 @@ class MaskPropagationHarnessTest {
 
     /**
      * What the job must output for contiguous frames of one stream with key interval 5: an independent offline
-     * run of the graphs with key frames at 0, 5, 10... and the fp16 state round trip.
+     * run of the graphs with key frames at 0, 5, 10... and the same state compaction.
      */
-    static byte[][] offline(List<FrameRecord> frames, int interval, MaskPrecision precision) throws Exception {
-        OfflineReference reference = new OfflineReference(bundle, precision);
+    static byte[][] offline(List<FrameRecord> frames, int interval, StateCompaction compaction) throws Exception {
+        OfflineReference reference = new OfflineReference(bundle, compaction);
         byte[][] out = new byte[frames.size()][];
         for (int i = 0; i < frames.size(); i++) {
             out[i] = reference.next(frames.get(i), i % interval == 0);
@@ -145,7 +147,7 @@ class MaskPropagationHarnessTest {
             h.open();
             List<MaskDocument> out = run(h, in);
             assertEquals(12, out.size());
-            byte[][] want = offline(in, 5, MaskPrecision.FP16);
+            byte[][] want = offline(in, 5, settings().build().stateCompaction());
             for (int i = 0; i < 12; i++) {
                 MaskDocument d = out.get(i);
                 assertEquals("cam-a", d.getStream());
@@ -258,19 +260,29 @@ class MaskPropagationHarnessTest {
             assertEquals(W, key.frameWidth());
             assertEquals(H, key.frameHeight());
             assertEquals(bundle.imageBytes(), key.image().length);
+            assertEquals(KeyImageEncoding.JPEG, key.imageEncoding());
             var m = bundle.manifest();
             assertEquals(m.queries() * m.queryDim(), key.queries().length);
             assertEquals(m.queries() * (m.numClasses() + 1), key.classLogits().length);
-            assertEquals(MaskPrecision.FP16, key.maskPrecision());
+            assertEquals(MaskPrecision.UINT8, key.maskPrecision());
             assertEquals(bundle.maskElements(), key.maskLogits().length);
 
             assertEquals(new StreamCursor(2, 1_000_000L + 80, 2), cur);
-            // state bytes per stream, as RocksDB and checkpoints hold them
+            // state bytes per stream, as RocksDB and checkpoints hold them: the uint8 masks with their per-query min
+            // and step, the JPEG key image, the fp32 queries and class logits, and a header
             int size = KeyFrameStateSerializer.serializedSize(key);
-            int expected = bundle.imageBytes() + 4 * (key.queries().length + key.classLogits().length)
-                    + 2 * bundle.maskElements();
+            int expected = key.storedImageBytes() + 4 * (key.queries().length + key.classLogits().length)
+                    + bundle.maskElements() + 8 * m.queries();
             assertTrue(size >= expected && size < expected + 200, "size " + size + " vs payload " + expected);
-            System.out.printf("state per stream (fp16 masks): %d bytes (%s)%n", size, bundle.modelId());
+            // issue 9's target (0.25 MB where fp16 masks and the raw key image took 0.66 MB at the bundle preset),
+            // as a ratio so that it holds for any bundle
+            int before = bundle.imageBytes() + 4 * (key.queries().length + key.classLogits().length)
+                    + 2 * bundle.maskElements();
+            assertTrue(size < 0.38 * before, "compact state " + size + " bytes vs " + before + " before");
+            // the JPEG key image is far below the raw RGB (a quarter is a loose bound: about a tenth is measured)
+            assertTrue(key.storedImageBytes() < bundle.imageBytes() / 4, "JPEG key image " + key.storedImageBytes());
+            System.out.printf("state per stream (uint8 masks, JPEG key image): %d bytes, key image %d of %d raw (%s)%n",
+                    size, key.storedImageBytes(), bundle.imageBytes(), bundle.modelId());
         }
     }
 
@@ -402,8 +414,8 @@ class MaskPropagationHarnessTest {
         for (int s = 0; s < 20; s++) {
             in.add(frame("cam-h", s));
         }
-        byte[][] fp16 = offline(in, 5, MaskPrecision.FP16);
-        byte[][] fp32 = offline(in, 5, MaskPrecision.FP32);
+        byte[][] fp16 = offline(in, 5, StateCompaction.masksOnly(MaskPrecision.FP16));
+        byte[][] fp32 = offline(in, 5, StateCompaction.FULL);
         long same = 0;
         long total = 0;
         for (int i = 0; i < in.size(); i++) {
@@ -421,5 +433,44 @@ class MaskPropagationHarnessTest {
                 agree * 100, total, bundle.modelId());
         assertTrue(agree > 0.99, "fp16 mask state changes too many labels: " + agree);
         Files.writeString(tmp.resolve("ok"), "");
+    }
+
+    @Test
+    void compactStateAgreesWithFullPrecision() throws Exception {
+        // The measured effect of the default compaction (uint8 masks, JPEG key image) against fp32 masks and the raw
+        // key image, on propagated frames, each compaction alone and together. Key frames do not read the state.
+        List<FrameRecord> in = new ArrayList<>();
+        for (int s = 0; s < 20; s++) {
+            in.add(frame("cam-c", s));
+        }
+        StateCompaction def = settings().build().stateCompaction();
+        assertEquals(new StateCompaction(MaskPrecision.UINT8, KeyImageEncoding.JPEG, 95), def);
+        byte[][] full = offline(in, 5, StateCompaction.FULL);
+        StateCompaction[] variants = {StateCompaction.masksOnly(MaskPrecision.UINT8),
+                new StateCompaction(MaskPrecision.FP32, KeyImageEncoding.JPEG, 95), def};
+        double[] agree = new double[variants.length];
+        for (int v = 0; v < variants.length; v++) {
+            byte[][] got = offline(in, 5, variants[v]);
+            long same = 0;
+            long total = 0;
+            for (int i = 0; i < in.size(); i++) {
+                if (i % 5 == 0) {
+                    assertArrayEquals(full[i], got[i]);
+                    continue;
+                }
+                for (int p = 0; p < got[i].length; p++) {
+                    same += got[i][p] == full[i][p] ? 1 : 0;
+                }
+                total += got[i].length;
+            }
+            agree[v] = (double) same / total;
+            System.out.printf("%s vs %s: %.4f%% of propagated label pixels equal (%d px, %s)%n", variants[v],
+                    StateCompaction.FULL, agree[v] * 100, total, bundle.modelId());
+        }
+        // Loose bounds, well above what a broken compaction gives (a wrong dequantisation or a garbled key image
+        // moves most pixels), well below the measured agreement (see the printed lines and docs/formats.md).
+        for (double a : agree) {
+            assertTrue(a > 0.98, "compaction changes too many labels: " + java.util.Arrays.toString(agree));
+        }
     }
 }

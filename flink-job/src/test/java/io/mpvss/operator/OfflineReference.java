@@ -2,6 +2,7 @@ package io.mpvss.operator;
 
 import io.mpvss.state.KeyFrameState;
 import io.mpvss.state.MaskPrecision;
+import io.mpvss.state.StateCompaction;
 
 import io.mpvss.format.FrameDecoder;
 import io.mpvss.format.FrameRecord;
@@ -11,20 +12,24 @@ import io.mpvss.model.SegmentorOutput;
 
 /**
  * The tests' oracle for one stream: the same graphs called directly through {@link ModelBundle}, with key frames where
- * the caller says and the same state round trip of the key masks, but none of the operator's code. Used by the
+ * the caller says and the same state compaction of the key frame ({@link KeyFrameState#of}: key image and masks read
+ * back as the propagator gets them), but none of the operator's code. Used by the
  * harness test and (through this module's test-jar) by the end-to-end test, so "streaming equals offline" means one
  * thing in both.
  */
 public final class OfflineReference {
     private final ModelBundle bundle;
-    private final MaskPrecision precision;
-    private byte[] keyImage;
-    private SegmentorOutput key;
-    private float[] keyMasks;
+    private final StateCompaction compaction;
+    private KeyFrameState key;
 
-    public OfflineReference(ModelBundle bundle, MaskPrecision precision) {
+    public OfflineReference(ModelBundle bundle, StateCompaction compaction) {
         this.bundle = bundle;
-        this.precision = precision;
+        this.compaction = compaction;
+    }
+
+    /** Only the masks compacted; the raw key image. */
+    public OfflineReference(ModelBundle bundle, MaskPrecision precision) {
+        this(bundle, StateCompaction.masksOnly(precision));
     }
 
     /** The label map of the next frame of the stream, at the frame's own resolution. */
@@ -35,13 +40,12 @@ public final class OfflineReference {
         byte[] img = FrameDecoder.resizeBilinear(rgb.pixels(), rgb.width(), rgb.height(), mw, mh);
         byte[] sem;
         if (isKey) {
-            key = bundle.segment(img);
-            keyImage = img;
-            keyMasks = KeyFrameState.compactRoundTrip(key.maskLogits(), precision);
-            sem = key.semantic();
+            SegmentorOutput so = bundle.segment(img);
+            key = KeyFrameState.of("offline", 0, 0, rgb.width(), rgb.height(), img, mw, mh, so, compaction);
+            sem = so.semantic();
         } else {
-            sem = bundle.propagate(new PropagatorInput(keyImage, img, key.queries(), key.classLogits(), keyMasks))
-                    .semantic();
+            sem = bundle.propagate(new PropagatorInput(key.image(), img, key.queries(), key.classLogits(),
+                    key.maskLogits())).semantic();
         }
         return FrameDecoder.resizeNearest(sem, mw, mh, rgb.width(), rgb.height());
     }

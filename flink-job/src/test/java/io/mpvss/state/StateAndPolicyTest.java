@@ -6,8 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mpvss.model.SegmentorOutput;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import org.apache.flink.api.common.typeutils.TypeSerializerSchemaCompatibility;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
@@ -44,6 +48,11 @@ class StateAndPolicyTest {
     }
 
     static KeyFrameState state(MaskPrecision p) {
+        return state(StateCompaction.masksOnly(p));
+    }
+
+    /** A key frame of 8 queries, 4x6 masks, a 24x16 key image (smooth, as camera images are). */
+    static KeyFrameState state(StateCompaction compaction) {
         Random r = new Random(7);
         float[] q = new float[8 * 4];
         float[] c = new float[8 * 5];
@@ -54,33 +63,129 @@ class StateAndPolicyTest {
             }
         }
         byte[] img = new byte[16 * 24 * 3];
-        r.nextBytes(img);
-        return KeyFrameState.of("m@1", 10, 12345, 640, 480, img, new SegmentorOutput(q, c, m, new byte[16 * 24]), p);
+        for (int i = 0; i < img.length; i++) {
+            img[i] = (byte) (i / 3 % 24 * 8 + i % 3 * 40 + r.nextInt(4));
+        }
+        return KeyFrameState.of("m@1", 10, 12345, 640, 480, img, 24, 16, new SegmentorOutput(q, c, m, new byte[16 * 24]),
+                compaction);
+    }
+
+    static List<StateCompaction> allCompactions() {
+        List<StateCompaction> all = new ArrayList<>();
+        for (MaskPrecision p : MaskPrecision.values()) {
+            for (KeyImageEncoding e : KeyImageEncoding.values()) {
+                all.add(new StateCompaction(p, e, 95));
+            }
+        }
+        return all;
     }
 
     @Test
     void keyFrameStateSerializerRoundTrip() throws Exception {
-        for (MaskPrecision p : MaskPrecision.values()) {
-            KeyFrameState s = state(p);
+        for (StateCompaction sc : allCompactions()) {
+            KeyFrameState s = state(sc);
             DataOutputSerializer out = new DataOutputSerializer(64);
             KeyFrameStateSerializer.INSTANCE.serialize(s, out);
             KeyFrameState back = KeyFrameStateSerializer.INSTANCE.deserialize(new DataInputDeserializer(out.getCopyOfBuffer()));
-            assertEquals(s, back);
-            assertArrayEquals(s.maskLogits(), back.maskLogits());
+            assertEquals(s, back, sc.toString());
+            assertArrayEquals(s.maskLogits(), back.maskLogits(), sc.toString());
+            assertArrayEquals(s.image(), back.image(), sc.toString());
             assertEquals(s, KeyFrameStateSerializer.INSTANCE.copy(s));
+            DataOutputSerializer copied = new DataOutputSerializer(64);
+            KeyFrameStateSerializer.INSTANCE.copy(new DataInputDeserializer(out.getCopyOfBuffer()), copied);
+            assertArrayEquals(out.getCopyOfBuffer(), copied.getCopyOfBuffer());
             assertEquals(out.length(), KeyFrameStateSerializer.serializedSize(s));
             assertEquals(KeyFrameStateSerializer.FORMAT_VERSION, out.getCopyOfBuffer()[0]);
         }
         int fp16 = KeyFrameStateSerializer.serializedSize(state(MaskPrecision.FP16));
         int fp32 = KeyFrameStateSerializer.serializedSize(state(MaskPrecision.FP32));
+        int u8 = KeyFrameStateSerializer.serializedSize(state(MaskPrecision.UINT8));
         assertEquals(8 * 4 * 6 * 2, fp32 - fp16, "fp16 halves the mask bytes");
+        assertEquals(8 * 4 * 6 * 3 - 8 * 8 - 4, fp32 - u8, "uint8: a byte per logit plus min and step per query");
     }
 
     @Test
-    void fp16StateIsWhatThePropagatorReads() {
+    void compactStateIsWhatThePropagatorReads() {
         KeyFrameState s = state(MaskPrecision.FP16);
-        assertArrayEquals(KeyFrameState.compactRoundTrip(Half.toFloats(s.maskFp16), MaskPrecision.FP16), s.maskLogits());
+        assertArrayEquals(Half.toFloats(s.maskFp16), s.maskLogits());
         assertSame(s.maskLogits(), s.maskLogits(), "decoded once per key frame");
+
+        // uint8: every logit within half a step of its fp32 value, per query; the extremes exact
+        float[] full = state(MaskPrecision.FP32).maskLogits();
+        KeyFrameState u = state(MaskPrecision.UINT8);
+        float[] got = u.maskLogits();
+        assertSame(got, u.maskLogits(), "decoded once per key frame");
+        int plane = 4 * 6;
+        for (int q = 0; q < 8; q++) {
+            float lo = Float.MAX_VALUE;
+            float hi = -Float.MAX_VALUE;
+            for (int i = q * plane; i < (q + 1) * plane; i++) {
+                lo = Math.min(lo, full[i]);
+                hi = Math.max(hi, full[i]);
+            }
+            float step = (hi - lo) / 255f;
+            for (int i = q * plane; i < (q + 1) * plane; i++) {
+                assertEquals(full[i], got[i], step * 0.5f + 1e-5f, "query " + q + " logit " + i);
+                if (full[i] == lo) {
+                    assertEquals(lo, got[i]);
+                }
+            }
+        }
+
+        // JPEG key image: decoded once, same size as the raw image, close to it (q95 on a smooth image)
+        KeyFrameState raw = state(StateCompaction.masksOnly(MaskPrecision.FP32));
+        KeyFrameState jpeg = state(new StateCompaction(MaskPrecision.FP32, KeyImageEncoding.JPEG, 95));
+        assertSame(raw.image(), raw.image());
+        assertSame(jpeg.image(), jpeg.image(), "decoded once per key frame");
+        assertEquals(raw.image().length, jpeg.image().length);
+        double err = 0;
+        for (int i = 0; i < raw.image().length; i++) {
+            err += Math.abs((raw.image()[i] & 0xff) - (jpeg.image()[i] & 0xff));
+        }
+        err /= raw.image().length;
+        assertTrue(err < 8, "mean abs error of the JPEG key image " + err);
+        assertTrue(err > 0, "a JPEG key image that equals the raw one was not encoded");
+    }
+
+    @Test
+    void version1RecordsAreStillRead() throws Exception {
+        // a v1 record as the previous job wrote it: no image-encoding byte (raw RGB), fp16 masks
+        KeyFrameState s = state(MaskPrecision.FP16);
+        DataOutputSerializer v1 = new DataOutputSerializer(64);
+        v1.writeByte(1);
+        v1.writeUTF(s.modelId());
+        v1.writeLong(s.keySeq());
+        v1.writeLong(s.keyTs());
+        v1.writeInt(s.frameWidth());
+        v1.writeInt(s.frameHeight());
+        v1.writeInt(s.image().length);
+        v1.write(s.image());
+        KeyFrameStateSerializer.writeFloats(s.queries(), v1);
+        KeyFrameStateSerializer.writeFloats(s.classLogits(), v1);
+        v1.writeByte(1);
+        v1.writeInt(s.maskFp16.length);
+        for (short h : s.maskFp16) {
+            v1.writeByte(h & 0xff); // little-endian
+            v1.writeByte((h >>> 8) & 0xff);
+        }
+        KeyFrameState back = KeyFrameStateSerializer.INSTANCE.deserialize(new DataInputDeserializer(v1.getCopyOfBuffer()));
+        assertEquals(s, back);
+        assertEquals(KeyImageEncoding.RAW, back.imageEncoding());
+        assertArrayEquals(s.maskLogits(), back.maskLogits());
+
+        // a v1 serializer snapshot (the version is all it holds) restores as is
+        DataOutputSerializer snap = new DataOutputSerializer(64);
+        snap.writeUTF(KeyFrameStateSerializer.Snapshot.class.getName());
+        snap.writeInt(1);
+        TypeSerializerSnapshot<KeyFrameState> old = TypeSerializerSnapshot.readVersionedSnapshot(
+                new DataInputDeserializer(snap.getCopyOfBuffer()), getClass().getClassLoader());
+        assertTrue(KeyFrameStateSerializer.INSTANCE.snapshotConfiguration().resolveSchemaCompatibility(old)
+                .isCompatibleAsIs());
+        // a record of an unknown (later) version is refused, not misread
+        byte[] later = v1.getCopyOfBuffer();
+        later[0] = (byte) (KeyFrameStateSerializer.FORMAT_VERSION + 1);
+        assertThrows(java.io.IOException.class,
+                () -> KeyFrameStateSerializer.INSTANCE.deserialize(new DataInputDeserializer(later)));
     }
 
     @Test

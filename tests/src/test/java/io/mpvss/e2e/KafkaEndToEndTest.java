@@ -14,7 +14,7 @@ import io.mpvss.job.MpvssJob;
 import io.mpvss.kafka.EmbeddedKafka;
 import io.mpvss.model.InferenceOptions;
 import io.mpvss.model.ModelBundle;
-import io.mpvss.state.MaskPrecision;
+import io.mpvss.state.StateCompaction;
 import io.mpvss.operator.OfflineReference;
 import java.awt.Color;
 import java.awt.Graphics2D;
@@ -61,8 +61,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * exported graphs. 3 streams x 40 JPEG frames plus malformed records go in through {@code frames}; the job is the
  * production Kafka pipeline ({@link MpvssJob#buildKafkaPipeline}) with exactly-once sinks and 500 ms checkpoints.
  * Read back with read_committed, every frame has exactly one mask document, in order per stream, with key frames
- * where the policy says, and every label map equals an offline run of the same graphs (same key frames, same fp16
- * state round trip): the streaming result is the offline result. Midway the TaskManager is lost and replaced; the
+ * where the policy says, and every label map equals an offline run of the same graphs (same key frames, same state
+ * compaction): the streaming result is the offline result. Midway the TaskManager is lost and replaced; the
  * job recovers from its last checkpoint and the output is still exactly one identical document per frame.
  */
 class KafkaEndToEndTest {
@@ -160,8 +160,11 @@ class KafkaEndToEndTest {
                 List<MaskDocument> docs = byStream.get(s);
                 assertNotNull(docs, "no masks for " + s);
                 assertEquals(FRAMES, docs.size(), s);
-                OfflineReference fp16 = new OfflineReference(bundle, MaskPrecision.FP16);
-                OfflineReference fp32 = new OfflineReference(bundle, MaskPrecision.FP32);
+                // the job's default state compaction (uint8 masks, JPEG key image) and no compaction at all
+                OfflineReference compact = new OfflineReference(bundle, new StateCompaction(
+                        JobOptions.STATE_MASK_PRECISION.defaultValue(), JobOptions.STATE_KEY_IMAGE.defaultValue(),
+                        JobOptions.STATE_KEY_IMAGE_JPEG_QUALITY.defaultValue()));
+                OfflineReference fp32 = new OfflineReference(bundle, StateCompaction.FULL);
                 for (int seq = 0; seq < FRAMES; seq++) {
                     MaskDocument d = docs.get(seq);
                     assertEquals(seq, d.getSeq(), s + ": in order by seq");
@@ -172,7 +175,7 @@ class KafkaEndToEndTest {
                     assertEquals(bundle.modelId(), d.getModel());
                     LabelMapPng.Image lm = LabelMapPng.read(d.getLabelMapPng());
                     FrameRecord frame = FrameRecord.of(s, seq, 0, clips.get(s).get(seq));
-                    byte[] want = fp16.next(frame, key);
+                    byte[] want = compact.next(frame, key);
                     assertEquals(d.getWidth(), lm.width());
                     assertArrayEquals(want, lm.labels(), s + "#" + seq + ": streaming label map != offline");
                     byte[] full = fp32.next(frame, key);
@@ -182,7 +185,7 @@ class KafkaEndToEndTest {
                     pixels += full.length;
                 }
             }
-            System.out.printf("e2e: fp16 mask state vs fp32: %.4f%% of label pixels differ (%d of %d, %s)%n",
+            System.out.printf("e2e: compact state (default) vs fp32 + raw key image: %.4f%% of label pixels differ (%d of %d, %s)%n",
                     100.0 * differFp32 / pixels, differFp32, pixels, bundle.modelId());
         }
 
