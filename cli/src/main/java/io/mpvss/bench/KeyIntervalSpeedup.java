@@ -2,6 +2,8 @@ package io.mpvss.bench;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
+import io.mpvss.cli.Args;
+import io.mpvss.cli.UsageException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -36,31 +38,21 @@ public final class KeyIntervalSpeedup {
     private KeyIntervalSpeedup() {
     }
 
-    public static void main(String[] args) throws Exception {
-        Path model = null;
-        Path frames = null;
-        List<Integer> intervals = List.of(1, 5);
-        List<Integer> perStream = null;
-        int repeats = 2;
-        int threads = 1;
-        int graphRuns = 0;
-        Path out = null;
-        for (int i = 0; i < args.length; i += 2) {
-            String v = args[i + 1];
-            switch (args[i]) {
-                case "--model" -> model = Path.of(v);
-                case "--frames" -> frames = Path.of(v);
-                case "--intervals" -> intervals = Stream.of(v.split(",")).map(Integer::parseInt).toList();
-                case "--frames-per-stream" -> perStream = Stream.of(v.split(",")).map(Integer::parseInt).toList();
-                case "--repeats" -> repeats = Integer.parseInt(v);
-                case "--threads" -> threads = Integer.parseInt(v);
-                case "--out" -> out = Path.of(v);
-                case "--graph-runs" -> graphRuns = Integer.parseInt(v);
-                default -> throw new IllegalArgumentException("unknown option " + args[i]);
-            }
-        }
+    /** {@code --model.dir DIR --clips DIR [--intervals 1,5] [--frames-per-stream 2K,...] [--repeats 2]
+     * [--threads 1] [--graph-runs 0] [--out FILE]}. */
+    public static void main(String[] argv) throws Exception {
+        Args args = Args.parse(argv);
+        Path model = args.getFolder("model.dir", null);
+        Path frames = args.getFolder("clips", null);
+        List<Integer> intervals = args.getIntList("intervals", List.of(1, 5));
+        List<Integer> perStream = args.getIntList("frames-per-stream", null);
+        int repeats = args.getPositiveInt("repeats", 2);
+        int threads = args.getInt("threads", 1);
+        int graphRuns = args.getInt("graph-runs", 0);
+        Path out = args.getPath("out", null);
+        args.rejectUnknown();
         if (model == null || frames == null) {
-            throw new IllegalArgumentException("--model DIR and --frames DIR are required");
+            throw new UsageException("--model.dir DIR and --clips DIR are required");
         }
         if (perStream == null) {
             perStream = intervals.stream().map(k -> 2 * k).toList();

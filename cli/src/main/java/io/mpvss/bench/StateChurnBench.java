@@ -3,6 +3,8 @@ package io.mpvss.bench;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
+import io.mpvss.cli.Args;
+import io.mpvss.cli.UsageException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -87,35 +89,23 @@ public final class StateChurnBench {
                          double meanDurationMs, long maxDurationMs, long maxDirBytes) {
     }
 
-    public static void main(String[] args) throws Exception {
-        Path frames = null;
-        Path model = null;
-        List<Integer> streams = List.of(64, 256);
-        int fps = 10;
-        int k = 5;
-        int seconds = 30;
-        long checkpointMs = 5000;
-        int templates = 8;
-        List<String> compactions = List.of("uint8+jpeg95", "fp16+raw");
-        Path out = Path.of("target/state-churn");
-        for (int i = 0; i < args.length; i += 2) {
-            String v = args[i + 1];
-            switch (args[i]) {
-                case "--frames" -> frames = Path.of(v);
-                case "--model" -> model = Path.of(v);
-                case "--streams" -> streams = Stream.of(v.split(",")).map(Integer::parseInt).toList();
-                case "--fps" -> fps = Integer.parseInt(v);
-                case "--k" -> k = Integer.parseInt(v);
-                case "--seconds" -> seconds = Integer.parseInt(v);
-                case "--checkpoint-ms" -> checkpointMs = Long.parseLong(v);
-                case "--templates" -> templates = Integer.parseInt(v);
-                case "--compactions" -> compactions = List.of(v.split(","));
-                case "--out" -> out = Path.of(v);
-                default -> throw new IllegalArgumentException("unknown option " + args[i]);
-            }
-        }
+    /** {@code --clips DIR --model.dir DIR [--streams 64,256] [--fps 10] [--k 5] [--seconds 30]
+     * [--checkpoint-ms 5000] [--templates 8] [--compactions uint8+jpeg95,fp16+raw] [--out DIR]}. */
+    public static void main(String[] argv) throws Exception {
+        Args args = Args.parse(argv);
+        Path frames = args.getFolder("clips", null);
+        Path model = args.getFolder("model.dir", null);
+        List<Integer> streams = args.getIntList("streams", List.of(64, 256));
+        int fps = args.getPositiveInt("fps", 10);
+        int k = args.getPositiveInt("k", 5);
+        int seconds = args.getPositiveInt("seconds", 30);
+        long checkpointMs = args.getLong("checkpoint-ms", 5000);
+        int templates = args.getPositiveInt("templates", 8);
+        List<String> compactions = args.getList("compactions", List.of("uint8+jpeg95", "fp16+raw"));
+        Path out = args.getPath("out", Path.of("target/state-churn"));
+        args.rejectUnknown();
         if (frames == null || model == null) {
-            throw new IllegalArgumentException("--frames DIR and --model DIR are required");
+            throw new UsageException("--clips DIR and --model.dir DIR are required");
         }
         PrintStream log = System.out;
         Files.createDirectories(out);
