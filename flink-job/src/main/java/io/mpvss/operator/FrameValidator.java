@@ -40,7 +40,12 @@ public class FrameValidator extends ProcessFunction<FrameRecord, FrameRecord> {
             throw new InvalidFrameException(WireFormat.ERR_BAD_HEADER, "header " + WireFormat.HEADER_SEQ
                     + " must be >= 0, found " + seq);
         }
-        WireFormat.longHeader(r, WireFormat.HEADER_TS);
+        long ts = WireFormat.longHeader(r, WireFormat.HEADER_TS);
+        if (ts < 0) {
+            // capture time is epoch ms: a negative one is a producer bug, and would also break the time-gap rule
+            throw new InvalidFrameException(WireFormat.ERR_BAD_HEADER, "header " + WireFormat.HEADER_TS
+                    + " must be >= 0 (epoch ms), found " + ts);
+        }
         if (r.value == null || r.value.length == 0) {
             throw new InvalidFrameException(WireFormat.ERR_UNDECODABLE_IMAGE, "record value is empty");
         }
