@@ -89,7 +89,13 @@ public final class KnownOptions {
         }
     }
 
+    /** What Flink's ParameterTool stores for {@code --key} without a value. */
+    private static final String NO_VALUE = "__NO_VALUE_KEY";
+
     private static void checkValue(ConfigOption<?> option, String key, String value) {
+        if (NO_VALUE.equals(value)) {
+            throw new InvalidOptionException("--" + key + " needs a value: expected " + expected(option));
+        }
         try {
             Configuration c = new Configuration();
             c.setString(key, value);

@@ -70,6 +70,7 @@ class KnownOptionsTest {
         assertTrue(refused("parallelism.default", "x").startsWith("--parallelism.default: 'x'"));
         assertTrue(refused("taskmanager.memory.task.off-heap.size", "lots").contains("a size such as"));
         assertTrue(refused("frames.max-bytes", "10").contains("between 1024 and"));
+        assertEquals("--key.interval needs a value: expected a whole number", refused("key.interval", "__NO_VALUE_KEY"));
     }
 
     @Test
