@@ -4,6 +4,10 @@
 #
 #   kafka-config/create-topics.sh --bootstrap-server HOST:PORT [--command-config client.properties]
 #                                 [--replication-factor N] [--partitions N] [--spec FILE] [--dry-run]
+#                                 [--frames-max-bytes N]
+#
+# max.message.bytes of frames and frames-dlq is derived from the spec's frames.max-bytes (the job's option of the
+# same name; --frames-max-bytes overrides it): frames +64 KiB, frames-dlq +128 KiB (kafka-config/README.md).
 #
 # kafka-topics.sh is looked up in $KAFKA_HOME/bin, then on PATH. Without a Kafka distribution use
 # `./mpvss topics --bootstrap-servers HOST:PORT` (same spec file, Java Admin client).
@@ -16,8 +20,9 @@ command_config=""
 rf_override=""
 partitions_override=""
 dry_run=0
+frames_max_bytes=""
 
-usage() { sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 die() { echo "create-topics.sh: $*" >&2; exit 2; }
 
 while [[ $# -gt 0 ]]; do
@@ -28,6 +33,7 @@ while [[ $# -gt 0 ]]; do
     --partitions) partitions_override="${2:-}"; shift 2 ;;
     --spec) spec="${2:-}"; shift 2 ;;
     --dry-run) dry_run=1; shift ;;
+    --frames-max-bytes) frames_max_bytes="${2:-}"; shift 2 ;;
     -h|--help|help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument: $1" ;;
   esac
@@ -51,6 +57,11 @@ fi
 # the spec: key=value lines, '#' comments
 prop() { grep -E "^$1=" "$spec" | tail -n1 | cut -d= -f2- || true; }
 topics=$(grep -E '^[A-Za-z0-9._-]+\.partitions=' "$spec" | sed 's/\.partitions=.*//')
+frames_max_bytes="${frames_max_bytes:-$(prop 'frames\.max-bytes')}"
+frames_max_bytes="${frames_max_bytes:-4194304}"
+[[ "$frames_max_bytes" =~ ^[0-9]+$ && "$frames_max_bytes" -ge 1024 && "$frames_max_bytes" -le 268435456 ]] \
+  || die "frames.max-bytes must be bytes between 1024 and 268435456, found '$frames_max_bytes'"
+headroom=65536
 [[ -n "$topics" ]] || die "no <topic>.partitions entries in $spec"
 
 for t in $topics; do
@@ -67,7 +78,12 @@ for t in $topics; do
     # min.insync.replicas above the replication factor would make the topic unwritable
     if [[ "$name" == "min.insync.replicas" && "$value" -gt "$rf" ]]; then value="$rf"; fi
     args+=(--config "$name=$value")
-  done < <(grep -E "^${t//./\\.}\.config\." "$spec" || true)
+  done < <(grep -E "^${t//./\\.}\.config\." "$spec" | { if [[ "$t" == frames || "$t" == frames-dlq ]]; then
+             grep -v '\.config\.max\.message\.bytes='; else cat; fi; } || true)
+  case "$t" in
+    frames) args+=(--config "max.message.bytes=$((frames_max_bytes + headroom))") ;;
+    frames-dlq) args+=(--config "max.message.bytes=$((frames_max_bytes + 2 * headroom))") ;;
+  esac
   if [[ $dry_run -eq 1 ]]; then
     echo "${kafka_topics:-kafka-topics.sh} ${args[*]}"
   else

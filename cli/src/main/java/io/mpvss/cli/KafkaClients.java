@@ -21,8 +21,8 @@ public final class KafkaClients {
 
     /** Option prefix shared with the job (JobOptions.KAFKA_PROPERTIES_PREFIX). */
     static final String PROPERTIES_PREFIX = "kafka.properties.";
-    /** Records up to this size (frames are images; DLQ records carry a frame). */
-    static final int MAX_RECORD_BYTES = 8 << 20;
+    /** Records up to this size: the job's largest dead letter at its default frames.max-bytes (RecordSizes). */
+    static final int MAX_RECORD_BYTES = io.mpvss.kafka.EmbeddedKafka.MAX_MESSAGE_BYTES;
 
     private KafkaClients() {
     }

@@ -10,6 +10,8 @@ import io.mpvss.config.JobOptions;
 import io.mpvss.job.MpvssJob;
 
 import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
  * {@code mpvss run}: the job against an external Kafka, in a local Flink MiniCluster (the same entry point as on a
@@ -20,7 +22,10 @@ final class RunCommand {
     static final String USAGE_HEAD = String.join("\n",
             "usage: mpvss run [--key value ...]",
             "  Runs the MPVSS job in this JVM (local Flink MiniCluster) against an existing Kafka cluster, until",
-            "  Ctrl-C (or, with --source.bounded true, until the frames present at start are processed).",
+            "  Ctrl-C (or, with --source.bounded true, until the frames present at start are processed). Ctrl-C or",
+            "  SIGTERM stops the job with a savepoint (its open Kafka transactions commit; the path is printed),",
+            "  or cancels it if that fails within 60 s. Unknown keys, bad values, Kafka unreachable within",
+            "  kafka.connect-timeout or missing topics stop start-up with one line (exit status 2).",
             "  Every job option below, and Flink's own keys (parallelism.default, execution.checkpointing.interval,",
             "  execution.checkpointing.dir, state.backend.type, ...), are accepted as --key value.",
             "  --kafka-properties-file F   Kafka client properties for all clients (TLS/SASL; see kafka-config/),",
@@ -90,6 +95,8 @@ final class RunCommand {
             out.println(usage());
             return 0;
         }
+        // typos and bad values before any default is filled in: exit 2 with one line and the nearest known key
+        RunOptionCheck.check(args);
         String[] argv = jobArgs(args);
         Path model = Path.of(args.asMap().get(JobOptions.MODEL_DIR.key()));
         if (!Files.isRegularFile(model.resolve("manifest.json"))) {
@@ -100,9 +107,30 @@ final class RunCommand {
             throw new UsageException("--" + JobOptions.BOOTSTRAP_SERVERS.key() + " is required (the Kafka brokers, "
                     + "host:port,...; ./mpvss kafka starts a local one)");
         }
+        StreamExecutionEnvironment env = RunOptionCheck.prepare(argv);
         out.println("running the MPVSS job in a local Flink MiniCluster against Kafka at " + servers
                 + " (Ctrl-C to stop)");
-        MpvssJob.main(argv);
+        out.flush();
+        JobClient job = env.executeAsync(MpvssJob.JOB_NAME);
+        // Ctrl-C / SIGTERM: stop with a savepoint, which commits the sinks' open Kafka transactions; a JVM that just
+        // exits leaves them open and read_committed consumers of masks wait for the broker to time them out.
+        Thread stopper = new Thread(() -> CleanStop.stop(job, savepointDir(args), System.err), "mpvss-run-stop");
+        Runtime.getRuntime().addShutdownHook(stopper);
+        try {
+            job.getJobExecutionResult().get();
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(stopper);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running: it stops the job
+            }
+        }
         return 0;
+    }
+
+    /** Where Ctrl-C's savepoint goes: Flink's execution.checkpointing.savepoint-dir, else next to the checkpoints. */
+    static String savepointDir(Args args) {
+        String dir = args.asMap().get("execution.checkpointing.savepoint-dir");
+        return dir != null ? dir : Path.of(System.getProperty("java.io.tmpdir"), "mpvss-savepoints").toUri().toString();
     }
 }

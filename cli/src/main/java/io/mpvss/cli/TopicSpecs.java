@@ -12,13 +12,42 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
 
+import io.mpvss.config.JobOptions;
+import io.mpvss.config.RecordSizes;
+import io.mpvss.format.WireFormat;
+
 import org.apache.kafka.clients.admin.NewTopic;
 
 /**
  * Topic specifications of {@code kafka-config/topics.properties}: {@code <topic>.partitions},
- * {@code <topic>.replication-factor}, {@code <topic>.config.<name>}.
+ * {@code <topic>.replication-factor}, {@code <topic>.config.<name>}, and {@code frames.max-bytes} (the job option),
+ * from which {@code max.message.bytes} of frames and frames-dlq is derived.
  */
-record TopicSpecs(List<Spec> topics) {
+record TopicSpecs(List<Spec> topics, int framesMaxBytes) {
+
+    /** The spec's copy of the job option frames.max-bytes, from which the topics' record limits are derived. */
+    static final String FRAMES_MAX_BYTES = JobOptions.FRAMES_MAX_BYTES.key();
+
+    /**
+     * With {@code max.message.bytes} of {@code frames} and {@code frames-dlq} derived from {@code framesMaxBytes}
+     * ({@link RecordSizes}): a frame the job accepts fits in frames, anything frames lets through fits in frames-dlq
+     * with the error headers.
+     */
+    TopicSpecs withFramesMaxBytes(int framesMaxBytes) {
+        List<Spec> r = new ArrayList<>();
+        for (Spec s : topics) {
+            Map<String, String> c = new TreeMap<>(s.configs());
+            if (s.name().equals(WireFormat.DEFAULT_FRAMES_TOPIC)) {
+                c.put(MAX_MESSAGE_BYTES, String.valueOf(RecordSizes.framesTopicBytes(framesMaxBytes)));
+            } else if (s.name().equals(WireFormat.DEFAULT_DLQ_TOPIC)) {
+                c.put(MAX_MESSAGE_BYTES, String.valueOf(RecordSizes.deadLetterBytes(framesMaxBytes)));
+            }
+            r.add(new Spec(s.name(), s.partitions(), s.replicationFactor(), c));
+        }
+        return new TopicSpecs(r, framesMaxBytes);
+    }
+
+    private static final String MAX_MESSAGE_BYTES = "max.message.bytes";
 
     /** One topic. */
     record Spec(String name, int partitions, short replicationFactor, Map<String, String> configs) {
@@ -77,6 +106,16 @@ record TopicSpecs(List<Spec> topics) {
             }
             specs.add(new Spec(t, e.getValue(), rf, configs));
         }
-        return new TopicSpecs(specs);
+        int framesMaxBytes = JobOptions.FRAMES_MAX_BYTES.defaultValue();
+        String f = p.getProperty(FRAMES_MAX_BYTES);
+        if (f != null) {
+            try {
+                framesMaxBytes = RecordSizes.checked(Integer.parseInt(f.trim()));
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(what + ": " + FRAMES_MAX_BYTES + " must be bytes between "
+                        + RecordSizes.MIN_FRAME_BYTES + " and " + RecordSizes.MAX_FRAME_BYTES + ", found '" + f + "'");
+            }
+        }
+        return new TopicSpecs(specs, framesMaxBytes).withFramesMaxBytes(framesMaxBytes);
     }
 }

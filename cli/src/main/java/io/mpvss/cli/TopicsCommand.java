@@ -24,6 +24,8 @@ final class TopicsCommand {
             "  --spec FILE                topic spec (default kafka-config/topics.properties)",
             "  --replication-factor N     override (1 for a single broker; min.insync.replicas follows)",
             "  --partitions N             override the partition count of every topic",
+            "  --frames.max-bytes N       the job's frames.max-bytes (default: the spec's, 4194304); max.message.bytes",
+            "                             of frames (+64 KiB) and frames-dlq (+128 KiB) are derived from it",
             "  --kafka-properties-file F  Kafka client properties (TLS/SASL; see kafka-config/)",
             "  --kafka.properties.K V     one Kafka client property");
 
@@ -35,12 +37,20 @@ final class TopicsCommand {
         Path spec = RepoPaths.resolve(args.get("spec", null), "kafka-config/topics.properties");
         Integer partitions = args.has("partitions") ? args.getPositiveInt("partitions", 1) : null;
         Short rf = args.has("replication-factor") ? (short) args.getPositiveInt("replication-factor", 1) : null;
+        Integer framesMaxBytes = args.has("frames.max-bytes") ? args.getPositiveInt("frames.max-bytes", 1) : null;
         Properties user = KafkaClients.userProperties(args);
         args.rejectUnknown();
         if (!Files.isRegularFile(spec)) {
             throw new UsageException("no topic spec file: " + spec);
         }
         TopicSpecs specs = TopicSpecs.read(spec);
+        if (framesMaxBytes != null) {
+            try {
+                specs = specs.withFramesMaxBytes(io.mpvss.config.RecordSizes.checked(framesMaxBytes));
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(e.getMessage());
+            }
+        }
         Properties props = new Properties();
         props.putAll(user);
         props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, servers);

@@ -14,6 +14,9 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 
+import io.mpvss.config.JobOptions;
+import io.mpvss.config.RecordSizes;
+
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -40,8 +43,11 @@ import org.apache.kafka.server.common.MetadataVersion;
  */
 public final class EmbeddedKafka implements AutoCloseable {
 
-    /** Largest record the broker accepts by default here (images are up to a few MB). */
-    public static final int MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
+    /**
+     * Largest record the broker and its topics accept: the largest dead letter of the job at its default
+     * {@code frames.max-bytes} (io.mpvss.config.RecordSizes), so every record the job can read it can also write.
+     */
+    public static final int MAX_MESSAGE_BYTES = RecordSizes.deadLetterBytes(JobOptions.FRAMES_MAX_BYTES.defaultValue());
 
     private final KafkaClusterTestKit cluster;
     private final Path baseDir;

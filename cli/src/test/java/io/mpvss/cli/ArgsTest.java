@@ -91,7 +91,9 @@ class ArgsTest {
         TopicSpecs s = TopicSpecs.read(spec);
         assertEquals(3, s.topics().size());
         TopicSpecs.Spec frames = s.topics().stream().filter(t -> t.name().equals("frames")).findFirst().orElseThrow();
-        assertEquals("4194304", frames.configs().get("max.message.bytes"));
+        // the spec's frames.max-bytes is the job's default, and frames' record limit derives from it (+64 KiB)
+        assertEquals(io.mpvss.config.JobOptions.FRAMES_MAX_BYTES.defaultValue(), s.framesMaxBytes());
+        assertEquals("4259840", frames.configs().get("max.message.bytes"));
         TopicSpecs.Spec one = frames.with(null, (short) 1);
         assertEquals("1", one.configs().get("min.insync.replicas"), "capped at the replication factor");
         assertEquals(frames.partitions(), one.partitions());

@@ -114,7 +114,13 @@ class CliKafkaTest {
             assertTrue(admin.listTopics().names().get().containsAll(List.of("frames", "masks", "frames-dlq")));
             ConfigResource res = new ConfigResource(ConfigResource.Type.TOPIC, "frames");
             Config c = admin.describeConfigs(List.of(res)).all().get().get(res);
-            assertEquals("4194304", c.get("max.message.bytes").value());
+            // derived from the one setting frames.max-bytes (kafka-config/topics.properties == the job's default)
+            assertEquals(String.valueOf(io.mpvss.config.RecordSizes.framesTopicBytes(
+                    io.mpvss.config.JobOptions.FRAMES_MAX_BYTES.defaultValue())), c.get("max.message.bytes").value());
+            ConfigResource dlq = new ConfigResource(ConfigResource.Type.TOPIC, "frames-dlq");
+            assertEquals(String.valueOf(io.mpvss.config.RecordSizes.deadLetterBytes(
+                            io.mpvss.config.JobOptions.FRAMES_MAX_BYTES.defaultValue())),
+                    admin.describeConfigs(List.of(dlq)).all().get().get(dlq).get("max.message.bytes").value());
             assertEquals("1", c.get("min.insync.replicas").value());
             assertEquals(2, admin.describeTopics(List.of("masks")).allTopicNames().get().get("masks").partitions()
                     .size());

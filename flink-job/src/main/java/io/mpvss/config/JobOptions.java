@@ -114,20 +114,39 @@ public final class JobOptions {
                     + "TaskManager); 0 = one per core.");
 
     public static final ConfigOption<Integer> FRAMES_MAX_BYTES = ConfigOptions.key("frames.max-bytes")
-            .intType().defaultValue(16 << 20)
-            .withDescription("Larger frame records go to the dead-letter topic as 'oversized'.");
+            .intType().defaultValue(4 << 20)
+            .withDescription("Larger frame records go to the dead-letter topic as 'oversized'. The one size setting: "
+                    + "the sinks' max.request.size and the topics that mpvss topics / mpvss kafka create are derived "
+                    + "from it (frames: +64 KiB, frames-dlq: +128 KiB; kafka-config/README.md).");
 
     public static final ConfigOption<Long> FRAMES_MAX_PIXELS = ConfigOptions.key("frames.max-pixels")
             .longType().defaultValue(7680L * 4320L)
             .withDescription("Frames declaring more pixels go to the dead-letter topic as 'oversized' (checked "
                     + "before decoding).");
 
+    // ---- Operations (issue 8): start-up check of Kafka, transaction timeout of the exactly-once sinks
+
+    public static final ConfigOption<Duration> KAFKA_CONNECT_TIMEOUT = ConfigOptions.key("kafka.connect-timeout")
+            .durationType().defaultValue(Duration.ofSeconds(30))
+            .withDescription("Before the job starts (mpvss run; on a cluster, the client before submission) a Kafka "
+                    + "admin client checks that the brokers answer, that the frames, masks and dead-letter topics "
+                    + "exist and that the dead-letter topic takes the largest dead letter; if not within this time, "
+                    + "start-up stops with one line naming the servers tried. 0 skips the check.");
+
+    public static final ConfigOption<Duration> KAFKA_TRANSACTION_TIMEOUT = ConfigOptions.key("kafka.transaction-timeout")
+            .durationType().defaultValue(Duration.ofMinutes(5))
+            .withDescription("transaction.timeout.ms of the exactly-once sinks: a job that dies without ending its "
+                    + "transaction blocks read_committed consumers of that partition until the broker aborts it "
+                    + "after this time. Must exceed checkpoint interval + longest checkpoint + restart time, or a "
+                    + "recovering job's pending transactions are aborted and their masks lost; at most the brokers' "
+                    + "transaction.max.timeout.ms (15 min by default). kafka.properties.transaction.timeout.ms wins.");
+
     /** All options, for documentation and the CLI's help. */
     public static List<ConfigOption<?>> all() {
         return List.of(BOOTSTRAP_SERVERS, GROUP_ID, TOPIC_FRAMES, TOPIC_MASKS, TOPIC_DLQ, STARTING_OFFSETS,
                 TRANSACTIONAL_ID_PREFIX, SOURCE_BOUNDED, DELIVERY_GUARANTEE, MODEL_DIR, KEY_INTERVAL, KEY_MAX_SEQ_GAP,
                 KEY_MAX_TIME_GAP, STATE_TTL, STATE_MASK_PRECISION, INFERENCE_DEVICE, INFERENCE_CUDA_DEVICE, INFERENCE_THREADS,
-                FRAMES_MAX_BYTES, FRAMES_MAX_PIXELS,
+                FRAMES_MAX_BYTES, FRAMES_MAX_PIXELS, KAFKA_CONNECT_TIMEOUT, KAFKA_TRANSACTION_TIMEOUT,
                 STATE_KEY_IMAGE, STATE_KEY_IMAGE_JPEG_QUALITY);
     }
 

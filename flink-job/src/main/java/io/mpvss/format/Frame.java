@@ -27,7 +27,7 @@ public class Frame {
 
     /**
      * The rules a record must pass before it is keyed (no image decoding): a stream id, a seq >= 0 and a capture
-     * time (both decimal headers), and a value that is not empty and not over {@code maxFrameBytes}.
+     * time >= 0 (both decimal headers), and a value that is not empty and not over {@code maxFrameBytes}.
      */
     public static Frame parse(FrameRecord r, int maxFrameBytes) throws InvalidFrameException {
         if (r.key == null || r.key.isEmpty()) {
@@ -39,6 +39,11 @@ public class Frame {
                     + " must be >= 0, found " + seq);
         }
         long ts = WireFormat.longHeader(r, WireFormat.HEADER_TS);
+        if (ts < 0) {
+            // capture time is epoch ms: a negative one is a producer bug, and would also break the time-gap rule
+            throw new InvalidFrameException(WireFormat.ERR_BAD_HEADER, "header " + WireFormat.HEADER_TS
+                    + " must be >= 0 (epoch ms), found " + ts);
+        }
         if (r.value == null || r.value.length == 0) {
             throw new InvalidFrameException(WireFormat.ERR_UNDECODABLE_IMAGE, "record value is empty");
         }

@@ -4,7 +4,10 @@ import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferByte;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
@@ -106,7 +109,20 @@ public final class FrameDecoder {
                     throw new InvalidFrameException(WireFormat.ERR_OVERSIZED,
                             "image " + w + "x" + h + " exceeds " + maxPixels + " pixels");
                 }
+                // ImageIO fills what it cannot read of a cut-off image with grey and only warns: a partial decode would
+                // get a mask of a half-grey picture, so a warning or a missing end marker makes it a dead letter.
+                List<String> warnings = new ArrayList<>();
+                reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
                 BufferedImage img = reader.read(0);
+                if (!warnings.isEmpty()) {
+                    throw new InvalidFrameException(WireFormat.ERR_UNDECODABLE_IMAGE,
+                            "truncated or corrupt " + enc + " (decoded only partially): " + warnings.get(0));
+                }
+                String missingEnd = missingEndMarker(v, enc);
+                if (missingEnd != null) {
+                    throw new InvalidFrameException(WireFormat.ERR_UNDECODABLE_IMAGE, "truncated " + enc + ": "
+                            + missingEnd);
+                }
                 return toRgb(img);
             } finally {
                 reader.dispose();
@@ -114,9 +130,34 @@ public final class FrameDecoder {
         } catch (InvalidFrameException e) {
             throw e;
         } catch (IOException | RuntimeException e) {
-            throw new InvalidFrameException(WireFormat.ERR_UNDECODABLE_IMAGE,
-                    "cannot decode " + enc + ": " + e.getMessage(), e);
+            String missingEnd = missingEndMarker(v, enc);
+            throw new InvalidFrameException(WireFormat.ERR_UNDECODABLE_IMAGE, (missingEnd != null
+                    ? "truncated " + enc + " (" + missingEnd + "): " : "cannot decode " + enc + ": ") + e.getMessage(), e);
         }
+    }
+
+    private static final byte[] PNG_IEND = {0, 0, 0, 0, 'I', 'E', 'N', 'D', (byte) 0xAE, 0x42, 0x60, (byte) 0x82};
+
+    /**
+     * Why the value does not end as a complete image does, or null: a JPEG ends with the end-of-image marker FF D9
+     * (trailing zero bytes, which some encoders pad with, are allowed), a PNG with its IEND chunk.
+     */
+    static String missingEndMarker(byte[] v, String enc) {
+        if (enc.equals(WireFormat.ENCODING_JPEG)) {
+            int end = v.length;
+            while (end > 0 && v[end - 1] == 0) {
+                end--;
+            }
+            if (end < 2 || (v[end - 2] & 0xff) != 0xFF || (v[end - 1] & 0xff) != 0xD9) {
+                return "no end-of-image marker (FF D9) at the end of its " + v.length + " bytes";
+            }
+        } else if (enc.equals(WireFormat.ENCODING_PNG)) {
+            if (v.length < PNG_IEND.length || !Arrays.equals(v, v.length - PNG_IEND.length, v.length, PNG_IEND, 0,
+                    PNG_IEND.length)) {
+                return "no IEND chunk at the end of its " + v.length + " bytes";
+            }
+        }
+        return null;
     }
 
     /** Packed RGB of any BufferedImage (alpha dropped). */

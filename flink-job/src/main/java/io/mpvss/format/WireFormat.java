@@ -30,6 +30,11 @@ public final class WireFormat {
     public static final String DLQ_SOURCE_TOPIC = "mpvss.source.topic";
     public static final String DLQ_SOURCE_PARTITION = "mpvss.source.partition";
     public static final String DLQ_SOURCE_OFFSET = "mpvss.source.offset";
+    /**
+     * Set only on a dead letter whose value was cut to fit the dead-letter topic's record size: the original value's
+     * length in bytes (decimal). Its value is then the first bytes of the original.
+     */
+    public static final String DLQ_TRUNCATED = "mpvss.error.truncated";
 
     /** Error classes (values of {@link #DLQ_ERROR_CLASS}). */
     public static final String ERR_EMPTY_KEY = "empty-key";

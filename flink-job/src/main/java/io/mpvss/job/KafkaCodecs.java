@@ -3,7 +3,10 @@ package io.mpvss.job;
 import io.mpvss.format.FrameRecord;
 import io.mpvss.format.MaskDocument;
 import io.mpvss.format.WireFormat;
+import io.mpvss.config.JobOptions;
+import io.mpvss.config.RecordSizes;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
@@ -65,23 +68,51 @@ public final class KafkaCodecs {
         }
     }
 
-    /** {@code frames-dlq}: the original key, value, headers and timestamp, plus the error headers. */
+    /**
+     * {@code frames-dlq}: the original key, value, headers and timestamp, plus the error headers. A dead letter larger
+     * than {@code maxRecordBytes} (the sinks' max.request.size, which the dead-letter topic must accept) would fail
+     * the sink and restart the job forever; its value is cut to fit instead and the header
+     * {@link WireFormat#DLQ_TRUNCATED} gives the original length (docs/formats.md).
+     */
     public static final class DeadLetterSerializer implements KafkaRecordSerializationSchema<FrameRecord> {
         private static final long serialVersionUID = 1L;
+        /** Kafka's record-batch header (61 bytes) and a record's own varint fields, generously. */
+        static final int RECORD_OVERHEAD_BYTES = 1024;
         private final String topic;
+        private final int maxRecordBytes;
 
         public DeadLetterSerializer(String topic) {
+            this(topic, RecordSizes.deadLetterBytes(JobOptions.FRAMES_MAX_BYTES.defaultValue()));
+        }
+
+        public DeadLetterSerializer(String topic, int maxRecordBytes) {
             this.topic = topic;
+            this.maxRecordBytes = maxRecordBytes;
         }
 
         @Override
         public ProducerRecord<byte[], byte[]> serialize(FrameRecord r, KafkaSinkContext ctx, Long timestamp) {
             List<Header> headers = new ArrayList<>();
+            byte[] key = r.key == null ? null : WireFormat.utf8(r.key);
+            long size = RECORD_OVERHEAD_BYTES + (key == null ? 0 : key.length);
             for (int i = 0; i < r.headerKeys.length; i++) {
                 headers.add(new RecordHeader(r.headerKeys[i], r.headerValues[i]));
+                size += headerBytes(r.headerKeys[i], r.headerValues[i]);
             }
-            return new ProducerRecord<>(topic, null, r.timestamp >= 0 ? r.timestamp : null,
-                    r.key == null ? null : WireFormat.utf8(r.key), r.value, headers);
+            byte[] value = r.value;
+            int valueBytes = value == null ? 0 : value.length;
+            if (size + valueBytes > maxRecordBytes) {
+                byte[] original = WireFormat.utf8(Integer.toString(valueBytes));
+                size += headerBytes(WireFormat.DLQ_TRUNCATED, original);
+                int keep = (int) Math.max(0, Math.min(valueBytes, maxRecordBytes - size));
+                value = Arrays.copyOf(value, keep);
+                headers.add(new RecordHeader(WireFormat.DLQ_TRUNCATED, original));
+            }
+            return new ProducerRecord<>(topic, null, r.timestamp >= 0 ? r.timestamp : null, key, value, headers);
+        }
+
+        private static long headerBytes(String key, byte[] value) {
+            return 10L + key.length() * 3L + (value == null ? 0 : value.length);
         }
     }
 }

@@ -1,6 +1,8 @@
 package io.mpvss.job;
 
 import io.mpvss.config.JobOptions;
+import io.mpvss.config.KnownOptions;
+import io.mpvss.config.RecordSizes;
 import io.mpvss.format.Frame;
 import io.mpvss.format.FrameRecord;
 import io.mpvss.format.MaskDocument;
@@ -10,6 +12,9 @@ import io.mpvss.model.ModelManifest;
 import io.mpvss.operator.FrameValidator;
 import io.mpvss.operator.MaskPropagation;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -27,6 +32,7 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.ParameterTool;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,7 +59,22 @@ public final class MpvssJob {
      * configuration.
      */
     public static void main(String[] args) throws Exception {
+        prepare(args).execute(JOB_NAME);
+    }
+
+    /** The job's name on the cluster. */
+    public static final String JOB_NAME = "mpvss";
+
+    /**
+     * Everything {@link #main} does before it submits: the command line checked (unknown keys with a suggestion,
+     * unparseable values: {@link KnownOptions.InvalidOptionException}), checkpoint storage, Kafka reachable with
+     * its topics ({@code kafka.connect-timeout}), the model bundle, the pipeline built. Every refusal is an
+     * IllegalArgumentException or IllegalStateException with one line. {@code mpvss run} executes the result itself
+     * so that it can stop the job cleanly on Ctrl-C.
+     */
+    public static StreamExecutionEnvironment prepare(String[] args) {
         Configuration cli = parseArgs(args);
+        KnownOptions.check(cli.toMap(), Set.of());
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(cli);
         // Job options may also sit in Flink's config file (config.yaml); the command line wins.
         Configuration conf = Configuration.fromMap(env.getConfiguration().toMap());
@@ -62,8 +83,17 @@ public final class MpvssJob {
         if (storageProblem != null) {
             throw new IllegalArgumentException(storageProblem);
         }
+        settings(conf); // value ranges (e.g. key.interval >= 0) before the network check
+        Duration connectTimeout = conf.get(JobOptions.KAFKA_CONNECT_TIMEOUT);
+        if (!connectTimeout.isZero() && !connectTimeout.isNegative()) {
+            KafkaPreflight.check(JobOptions.required(conf, JobOptions.BOOTSTRAP_SERVERS), JobOptions.kafkaProperties(conf),
+                    List.of(conf.get(JobOptions.TOPIC_FRAMES), conf.get(JobOptions.TOPIC_MASKS),
+                            conf.get(JobOptions.TOPIC_DLQ)), conf.get(JobOptions.TOPIC_DLQ),
+                    Integer.parseInt(sinkProducerProperties(conf).getProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG)),
+                    connectTimeout);
+        }
         buildKafkaPipeline(env, conf);
-        env.execute("mpvss");
+        return env;
     }
 
     /**
@@ -96,6 +126,15 @@ public final class MpvssJob {
             throw new IllegalArgumentException("delivery.guarantee=exactly-once needs checkpointing: set "
                     + "execution.checkpointing.interval (e.g. 1s), or use delivery.guarantee=at-least-once");
         }
+        Duration txTimeout = Duration.ofMillis(Long.parseLong(
+                sinkProducerProperties(conf).getProperty(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG)));
+        long intervalMs = env.getCheckpointConfig().getCheckpointInterval();
+        if (guarantee == DeliveryGuarantee.EXACTLY_ONCE && intervalMs >= txTimeout.toMillis()) {
+            // a transaction lives from one checkpoint to the commit after the next: it would always time out
+            throw new IllegalArgumentException(JobOptions.KAFKA_TRANSACTION_TIMEOUT.key() + " (" + txTimeout.toMillis()
+                    + " ms) must exceed execution.checkpointing.interval (" + intervalMs + " ms) plus the longest "
+                    + "checkpoint and restart time");
+        }
         Properties props = JobOptions.kafkaProperties(conf);
         String servers = JobOptions.required(conf, JobOptions.BOOTSTRAP_SERVERS);
 
@@ -116,10 +155,8 @@ public final class MpvssJob {
         Outputs out = build(frames, conf);
 
         String prefix = conf.get(JobOptions.TRANSACTIONAL_ID_PREFIX);
-        Properties producer = new Properties();
-        producer.putAll(props);
-        // Flink's default (1 h) is above the broker's transaction.max.timeout.ms default (15 min).
-        producer.putIfAbsent("transaction.timeout.ms", "900000");
+        Properties producer = sinkProducerProperties(conf);
+        int deadLetterBytes = Integer.parseInt(producer.getProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG));
         out.masks().sinkTo(KafkaSink.<MaskDocument>builder()
                         .setBootstrapServers(servers)
                         .setKafkaProducerConfig(producer)
@@ -133,9 +170,27 @@ public final class MpvssJob {
                         .setKafkaProducerConfig(producer)
                         .setDeliveryGuarantee(guarantee)
                         .setTransactionalIdPrefix(prefix + "-dlq")
-                        .setRecordSerializer(new KafkaCodecs.DeadLetterSerializer(conf.get(JobOptions.TOPIC_DLQ)))
+                        .setRecordSerializer(new KafkaCodecs.DeadLetterSerializer(conf.get(JobOptions.TOPIC_DLQ),
+                                deadLetterBytes))
                         .build())
                 .name("kafka-frames-dlq").uid("kafka-frames-dlq");
+    }
+
+    /**
+     * The sinks' Kafka producer properties: the {@code kafka.properties.*} pass-through, then what the job derives
+     * unless given there. {@code max.request.size} from {@code frames.max-bytes} (Kafka's 1 MiB default would make a
+     * large bad frame's dead letter fail the sink and restart the job forever; {@link RecordSizes}), and
+     * {@code transaction.timeout.ms} from {@code kafka.transaction-timeout} (Flink's default, 1 h, is above the
+     * brokers' 15 min cap, and a long one keeps read_committed consumers waiting after a crash).
+     */
+    static Properties sinkProducerProperties(ReadableConfig conf) {
+        Properties producer = new Properties();
+        producer.putAll(JobOptions.kafkaProperties(conf));
+        int deadLetterBytes = RecordSizes.deadLetterBytes(conf.get(JobOptions.FRAMES_MAX_BYTES));
+        producer.putIfAbsent(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(deadLetterBytes));
+        producer.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
+                Long.toString(conf.get(JobOptions.KAFKA_TRANSACTION_TIMEOUT).toMillis()));
+        return producer;
     }
 
     /**

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.awt.image.BufferedImage;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.ExecutionConfig;
@@ -66,6 +67,24 @@ class CodecTest {
         assertEquals(WireFormat.ERR_MISSING_HEADER, code(rawNoHeight));
         FrameRecord badEncoding = FrameRecord.of("s", 0, 0, jpg).addHeader(WireFormat.HEADER_ENCODING, "gif".getBytes());
         assertEquals(WireFormat.ERR_BAD_HEADER, code(badEncoding));
+    }
+
+    @Test
+    void partialDecodesAreRefusedAsTruncated() throws Exception {
+        byte[] jpg = TestFrames.encode(TestFrames.noise(192, 112, 1), "jpg");
+        byte[] png = TestFrames.png(192, 112, 1, 1);
+        for (byte[] cut : List.of(Arrays.copyOf(jpg, jpg.length / 3), Arrays.copyOf(jpg, jpg.length - 2),
+                Arrays.copyOf(png, png.length - 12), Arrays.copyOf(png, png.length / 2))) {
+            InvalidFrameException e = assertThrows(InvalidFrameException.class,
+                    () -> FrameDecoder.decode(FrameRecord.of("s", 0, 0, cut), 1 << 20));
+            assertEquals(WireFormat.ERR_UNDECODABLE_IMAGE, e.errorClass());
+            assertTrue(e.getMessage().contains("truncated"), e.getMessage());
+        }
+        // encoders that pad after the end marker with zeros are fine
+        byte[] padded = Arrays.copyOf(jpg, jpg.length + 16);
+        assertEquals(192, FrameDecoder.decode(FrameRecord.of("s", 0, 0, padded), 1 << 20).width());
+        assertNull(FrameDecoder.missingEndMarker(jpg, WireFormat.ENCODING_JPEG));
+        assertNull(FrameDecoder.missingEndMarker(png, WireFormat.ENCODING_PNG));
     }
 
     static String code(FrameRecord r) {

@@ -34,6 +34,18 @@ public final class TestFrames {
         return img;
     }
 
+    /** Random pixels: a JPEG of them is mostly scan data, so a cut lands inside the scan (a partial decode). */
+    public static BufferedImage noise(int width, int height, long seed) {
+        java.util.Random rnd = new java.util.Random(seed);
+        BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_3BYTE_BGR);
+        for (int y = 0; y < height; y++) {
+            for (int x = 0; x < width; x++) {
+                img.setRGB(x, y, rnd.nextInt(1 << 24));
+            }
+        }
+        return img;
+    }
+
     public static byte[] jpeg(int width, int height, int stream, long t) {
         return encode(image(width, height, stream, t), "jpg");
     }
