@@ -61,8 +61,8 @@ class PythonMasksConsumerTest {
         assumeTrue(pythonHasItsModules(), PYTHON + " cannot import confluent_kafka, PIL and numpy (scripts/test.sh "
                 + "installs python3-confluent-kafka): Python consumer example test skipped");
         Path repo = RepoPaths.resolve(null, ".");
-        Path manifest = repo.resolve("model-ops/bundle/manifest.json");
-        Palette palette = Palette.fromManifest(manifest);
+        Path bundle = repo.resolve("model-ops/bundle");
+        Palette palette = Palette.fromManifest(bundle);
         Map<String, String> clips = new LinkedHashMap<>();
         clips.put("cam-east", "test-300097");
         clips.put("site/gate:2", "test-300098"); // an id that is not a safe file name
@@ -112,7 +112,7 @@ class PythonMasksConsumerTest {
             Path out = dir.resolve("png");
             Process p = new ProcessBuilder(PYTHON, repo.resolve("examples/python/masks_to_png.py").toString(),
                     "--bootstrap-servers", kafka.bootstrapServers(), "--out", out.toString(), "--manifest",
-                    manifest.toString(), "--idle-timeout", "5").redirectErrorStream(true).start();
+                    bundle.resolve("manifest.json").toString(), "--idle-timeout", "5").redirectErrorStream(true).start();
             String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the script did not end:\n" + log);
             assertEquals(0, p.exitValue(), log);
