@@ -1,5 +1,6 @@
 package io.mpvss.operator;
 
+import io.mpvss.config.JobOptions;
 import io.mpvss.state.KeyFrameState;
 import io.mpvss.state.MaskPrecision;
 import io.mpvss.state.StateCompaction;
@@ -30,6 +31,12 @@ public final class OfflineReference {
     /** Only the masks compacted; the raw key image. */
     public OfflineReference(ModelBundle bundle, MaskPrecision precision) {
         this(bundle, StateCompaction.masksOnly(precision));
+    }
+
+    /** The job's default state compaction (state.mask-precision, state.key-image, its JPEG quality). */
+    public static OfflineReference withJobDefaults(ModelBundle bundle) {
+        return new OfflineReference(bundle, new StateCompaction(JobOptions.STATE_MASK_PRECISION.defaultValue(),
+                JobOptions.STATE_KEY_IMAGE.defaultValue(), JobOptions.STATE_KEY_IMAGE_JPEG_QUALITY.defaultValue()));
     }
 
     /** The label map of the next frame of the stream, at the frame's own resolution. */

@@ -161,9 +161,7 @@ class KafkaEndToEndTest {
                 assertNotNull(docs, "no masks for " + s);
                 assertEquals(FRAMES, docs.size(), s);
                 // the job's default state compaction (uint8 masks, JPEG key image) and no compaction at all
-                OfflineReference compact = new OfflineReference(bundle, new StateCompaction(
-                        JobOptions.STATE_MASK_PRECISION.defaultValue(), JobOptions.STATE_KEY_IMAGE.defaultValue(),
-                        JobOptions.STATE_KEY_IMAGE_JPEG_QUALITY.defaultValue()));
+                OfflineReference compact = OfflineReference.withJobDefaults(bundle);
                 OfflineReference fp32 = new OfflineReference(bundle, StateCompaction.FULL);
                 for (int seq = 0; seq < FRAMES; seq++) {
                     MaskDocument d = docs.get(seq);

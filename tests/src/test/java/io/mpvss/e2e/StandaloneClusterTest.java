@@ -16,7 +16,6 @@ import io.mpvss.kafka.EmbeddedKafka;
 import io.mpvss.model.InferenceOptions;
 import io.mpvss.model.ModelBundle;
 import io.mpvss.operator.OfflineReference;
-import io.mpvss.state.MaskPrecision;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -77,7 +76,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Read back with read_committed: exactly one mask per frame, key frames exactly where an uninterrupted run puts them
  * (no key frame forced by a failure or a restore: the first frame after each restore has key_frame=false and the
  * key_seq of a frame before it), and every label map bit-equal to {@link OfflineReference} (the same graphs on the
- * same frames, same key frames, same fp16 state round trip), i.e. to a failure-free run.
+ * same frames, same key frames, same state compaction: uint8 masks, JPEG key image), i.e. to a failure-free run.
  *
  * <p>Tagged {@code cluster}: it starts seven JVMs, so it runs in its own CI stage ({@code scripts/test-cluster.sh}),
  * not in the default {@code mvn verify}.
@@ -231,7 +230,7 @@ class StandaloneClusterTest {
                 assertNotNull(docs, "no masks for " + s);
                 docs.sort(Comparator.comparingLong(MaskDocument::getSeq));
                 assertEquals(PHASES[PHASES.length - 1], docs.size(), s + ": one mask per frame");
-                OfflineReference offline = new OfflineReference(bundle, MaskPrecision.FP16);
+                OfflineReference offline = OfflineReference.withJobDefaults(bundle);
                 for (int seq = 0; seq < docs.size(); seq++) {
                     MaskDocument d = docs.get(seq);
                     assertEquals(seq, d.getSeq(), s + ": every seq once");
