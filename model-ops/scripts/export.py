@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 import torch  # noqa: E402
 
 from mpvss_ref import export as E  # noqa: E402
-from mpvss_ref.model import Mpvss, count_params, load_checkpoint, preset  # noqa: E402
+from mpvss_ref.model import SEMANTIC_FORMULATIONS, Mpvss, count_params, load_checkpoint, preset  # noqa: E402
 
 
 def main():
@@ -31,6 +31,9 @@ def main():
     ap.add_argument("--random-init", action="store_true", help="with --preset: random weights (for contract/parity tests)")
     ap.add_argument("--height", type=int, help="override the preset's input height")
     ap.add_argument("--width", type=int, help="override the preset's input width")
+    ap.add_argument("--semantic", choices=list(SEMANTIC_FORMULATIONS),
+                    help="semantic inference formulation of both graphs (default: the checkpoint's config, i.e. 'full' "
+                         "for a training checkpoint; the manifest's config records the one used)")
     ap.add_argument("--out", required=True, help="bundle directory to write")
     ap.add_argument("--vectors", help="also write parity vectors here")
     ap.add_argument("--metrics", help="JSON from evaluate.py to put in the manifest")
@@ -49,13 +52,13 @@ def main():
 
     meta = {}
     if args.checkpoint:
-        model, ck = load_checkpoint(args.checkpoint)
+        model, ck = load_checkpoint(args.checkpoint, semantic=args.semantic)
         meta = ck.get("meta", {})
         name = args.name or "mpvss-synth"
     else:
         if not args.random_init:
             ap.error("--preset needs --random-init (or pass --checkpoint)")
-        over = {k: v for k, v in (("height", args.height), ("width", args.width)) if v}
+        over = {k: v for k, v in (("height", args.height), ("width", args.width), ("semantic", args.semantic)) if v}
         cfg = preset(args.preset, **over)
         torch.manual_seed(args.seed)
         model = Mpvss(cfg)
