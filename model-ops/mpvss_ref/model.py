@@ -58,6 +58,10 @@ class MpvssConfig:
     motion_dim: int = 8
     # semantic inference formulation in both graphs (SEMANTIC_FORMULATIONS; "full" = Mask2Former's, as trained)
     semantic: str = "full"
+    # how the propagator makes the flow module's x0.5 input: "normalize-pool" (normalise both full-resolution
+    # images, then 2x2 average; as trained) or "pool-normalize" (average the raw pixels, then normalise a quarter
+    # of them: the same values, since normalisation is a per-channel affine map, up to float rounding)
+    flow_input: str = "normalize-pool"
 
     @property
     def out_classes(self) -> int:
@@ -67,6 +71,7 @@ class MpvssConfig:
         assert self.height % 128 == 0 and self.width % 128 == 0, "height and width must be multiples of 128"
         assert self.hidden_dim % self.heads == 0 and self.flow_dim % self.flow_heads == 0
         assert len(self.flow_channels) == 6 and len(self.backbone_channels) == 4
+        assert self.flow_input in ("normalize-pool", "pool-normalize"), f"unknown flow_input {self.flow_input!r}"
         assert self.semantic in SEMANTIC_FORMULATIONS, \
             f"semantic must be one of {sorted(SEMANTIC_FORMULATIONS)}, found {self.semantic!r}"
         return self
@@ -205,6 +210,15 @@ def sine_pos(h: int, w: int, dim: int, device=None) -> torch.Tensor:
 def normalize_image(image_u8: torch.Tensor) -> torch.Tensor:
     """uint8 [B,H,W,3] RGB -> float [B,3,H,W] normalised."""
     x = image_u8.permute(0, 3, 1, 2).to(torch.float32)
+    mean = torch.tensor(MEAN, dtype=torch.float32, device=x.device).reshape(1, 3, 1, 1)
+    std = torch.tensor(STD, dtype=torch.float32, device=x.device).reshape(1, 3, 1, 1)
+    return (x - mean) / std
+
+
+def half_normalized(image_u8: torch.Tensor) -> torch.Tensor:
+    """uint8 [B,H,W,3] -> float [B,3,H/2,W/2] = F.avg_pool2d(normalize_image(image_u8), 2), normalising a quarter
+    of the pixels (the normalisation is per-channel affine, so it commutes with averaging)."""
+    x = F.avg_pool2d(image_u8.permute(0, 3, 1, 2).to(torch.float32), 2)
     mean = torch.tensor(MEAN, dtype=torch.float32, device=x.device).reshape(1, 3, 1, 1)
     std = torch.tensor(STD, dtype=torch.float32, device=x.device).reshape(1, 3, 1, 1)
     return (x - mean) / std
@@ -377,11 +391,12 @@ class FlowModule(nn.Module):
             nn.init.zeros_(m.weight)
             nn.init.zeros_(m.bias)
 
-    def forward(self, cur: torch.Tensor, key: torch.Tensor, key_queries: torch.Tensor):
-        """cur, key: normalised float [B,3,H,W]; key_queries [B,N,C].
-        Returns per-query flow [B,N,2,H/8,W/8] and pixel flow [B,2,H/8,W/8] (H/8-grid pixels)."""
+    def forward(self, cur: torch.Tensor, key: torch.Tensor, key_queries: torch.Tensor, halved: bool = False):
+        """cur, key: normalised float [B,3,H,W] (or already at x0.5 when `halved`, see half_normalized);
+        key_queries [B,N,C]. Returns per-query flow [B,N,2,H/8,W/8] and pixel flow [B,2,H/8,W/8] (H/8-grid pixels)."""
         x = torch.cat([cur, key], 1)
-        x = F.avg_pool2d(x, 2)                     # x0.5 input
+        if not halved:
+            x = F.avg_pool2d(x, 2)                 # x0.5 input
         feats = []
         for e in self.encoder:
             x = e(x)
@@ -552,6 +567,8 @@ class Mpvss(nn.Module):
             b, n = key_mask_logits.shape[:2]
             h, w = _hw(key_mask_logits)
             flow = key_mask_logits.new_zeros(b, n, 2, h // 2, w // 2)
+        elif self.cfg.flow_input == "pool-normalize":
+            flow, _ = self.flow(half_normalized(image_u8), half_normalized(key_image_u8), key_queries, halved=True)
         else:
             flow, _ = self.flow(normalize_image(image_u8), normalize_image(key_image_u8), key_queries)
         warped = warp_masks(key_mask_logits, flow)
@@ -607,11 +624,12 @@ def load_checkpoint(path: str, map_location="cpu", **overrides) -> Tuple[Mpvss, 
 
 def load_bundle(bundle_dir: str, checkpoint: Optional[str] = None, **overrides) -> Tuple[Mpvss, Dict]:
     """The model a bundle's graphs were exported from: its checkpoint.pt with the manifest's semantic formulation
-    (bundles before 1.2.0 have none in the manifest: "full")."""
+    and flow input (bundles before 1.2.0 have neither in the manifest: "full", "normalize-pool")."""
     import json
     import os
     with open(os.path.join(bundle_dir, "manifest.json")) as f:
         manifest = json.load(f)
-    over = {"semantic": manifest.get("config", {}).get("semantic", "full")}
+    cfg = manifest.get("config", {})
+    over = {"semantic": cfg.get("semantic", "full"), "flow_input": cfg.get("flow_input", "normalize-pool")}
     over.update({k: v for k, v in overrides.items() if v is not None})
     return load_checkpoint(checkpoint or os.path.join(bundle_dir, "checkpoint.pt"), **over)

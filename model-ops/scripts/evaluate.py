@@ -24,12 +24,17 @@ from tqdm import tqdm  # noqa: E402
 from mpvss_ref import data, synth  # noqa: E402
 from mpvss_ref.evaluation import evaluate_clips  # noqa: E402
 from mpvss_ref.metrics import iou_per_class  # noqa: E402
-from mpvss_ref.model import load_checkpoint  # noqa: E402
+from mpvss_ref.model import SEMANTIC_FORMULATIONS, load_checkpoint  # noqa: E402
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", required=True)
+    ap.add_argument("--flow-input", choices=["normalize-pool", "pool-normalize"],
+                    help="how the propagator makes the flow module's x0.5 input (default: the checkpoint's config)")
+    ap.add_argument("--semantic", choices=list(SEMANTIC_FORMULATIONS),
+                    help="semantic inference formulation (default: the checkpoint's config, 'full'); a bundle's is "
+                         "manifest.json config.semantic")
     ap.add_argument("--split", default="test", choices=sorted(synth.SPLIT_SEEDS))
     ap.add_argument("--clips", type=int, default=20)
     ap.add_argument("--first", type=int, default=0)
@@ -42,7 +47,7 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     t0 = time.time()
-    model, _ = load_checkpoint(args.checkpoint)
+    model, _ = load_checkpoint(args.checkpoint, semantic=args.semantic, flow_input=args.flow_input)
     model.to(args.device).eval()
     cfg = model.cfg
     seeds = synth.split_seeds(args.split, args.clips, args.first)
@@ -64,6 +69,8 @@ def main():
                   f"{args.frames} frames each, {cfg.height}x{cfg.width}")
     out = {
         "split": split_desc,
+        "semantic": cfg.semantic,
+        "flow_input": cfg.flow_input,
         "ks": args.ks,
         "miou": {f"k{k}": round(v, 2) for k, v in res["mpvss"].items()},
         "miou_zero_flow": {f"k{k}": round(v, 2) for k, v in res["zero"].items()},
@@ -71,9 +78,9 @@ def main():
         "motion": {"mean_px": round(motion["mean_px"], 3), "p95_px": round(motion["p95_px"], 3)},
         "seconds": round(time.time() - t0, 1),
     }
-    out["manifest_metrics"] = {"miou": out["miou"], "miou_zero_flow": out["miou_zero_flow"], "test_split": split_desc,
-                               "motion": out["motion"]}
-    print(json.dumps({k: out[k] for k in ("split", "miou", "miou_zero_flow", "motion", "seconds")}, indent=1))
+    out["manifest_metrics"] = {"miou": out["miou"], "miou_zero_flow": out["miou_zero_flow"], "test_split": split_desc, "semantic": cfg.semantic,
+                               "flow_input": cfg.flow_input, "motion": out["motion"]}
+    print(json.dumps({k: out[k] for k in ("split", "semantic", "flow_input", "miou", "miou_zero_flow", "motion", "seconds")}, indent=1))
     if args.out:
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
         with open(args.out, "w") as f:

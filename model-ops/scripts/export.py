@@ -31,6 +31,8 @@ def main():
     ap.add_argument("--random-init", action="store_true", help="with --preset: random weights (for contract/parity tests)")
     ap.add_argument("--height", type=int, help="override the preset's input height")
     ap.add_argument("--width", type=int, help="override the preset's input width")
+    ap.add_argument("--flow-input", choices=["normalize-pool", "pool-normalize"],
+                    help="how the propagator makes the flow module's x0.5 input (default: the checkpoint's config)")
     ap.add_argument("--semantic", choices=list(SEMANTIC_FORMULATIONS),
                     help="semantic inference formulation of both graphs (default: the checkpoint's config, i.e. 'full' "
                          "for a training checkpoint; the manifest's config records the one used)")
@@ -52,13 +54,14 @@ def main():
 
     meta = {}
     if args.checkpoint:
-        model, ck = load_checkpoint(args.checkpoint, semantic=args.semantic)
+        model, ck = load_checkpoint(args.checkpoint, semantic=args.semantic, flow_input=args.flow_input)
         meta = ck.get("meta", {})
         name = args.name or "mpvss-synth"
     else:
         if not args.random_init:
             ap.error("--preset needs --random-init (or pass --checkpoint)")
-        over = {k: v for k, v in (("height", args.height), ("width", args.width), ("semantic", args.semantic)) if v}
+        over = {k: v for k, v in (("height", args.height), ("width", args.width), ("semantic", args.semantic),
+                                                 ("flow_input", args.flow_input)) if v}
         cfg = preset(args.preset, **over)
         torch.manual_seed(args.seed)
         model = Mpvss(cfg)

@@ -145,3 +145,22 @@ def test_load_bundle_uses_the_manifests_formulation(tmp_path):
     (tmp_path / "manifest.json").write_text(json.dumps({"config": {}}))
     assert M.load_bundle(str(tmp_path))[0].cfg.semantic == "full"
     assert M.load_checkpoint(str(tmp_path / "checkpoint.pt"), semantic="full-nhwc")[0].cfg.semantic == "full-nhwc"
+
+
+@torch.no_grad()
+def test_pool_then_normalize_flow_input_matches_the_trained_one():
+    """flow_input="pool-normalize" averages raw pixels, then normalises: the same x0.5 input up to float rounding."""
+    torch.manual_seed(0)
+    img = torch.randint(0, 256, (2, 128, 256, 3), dtype=torch.uint8)
+    assert torch.allclose(M.half_normalized(img), F.avg_pool2d(M.normalize_image(img), 2), atol=1e-5)
+    a = M.Mpvss(M.preset("tiny")).eval()
+    for lin in (a.flow.pixel_flow, a.flow.query_mlp.layers[-1]):
+        lin.weight.normal_(0, 0.05)
+    b = M.Mpvss(M.preset("tiny", flow_input="pool-normalize")).eval()
+    b.load_state_dict(a.state_dict())
+    img2 = torch.randint(0, 256, (2, 128, 256, 3), dtype=torch.uint8)
+    q, c, m, _ = a.segment(img)
+    _, wa, fa = a.propagate(img, img2, q, c, m)
+    _, wb, fb = b.propagate(img, img2, q, c, m)
+    assert fa.abs().max() > 1e-3                     # the flow is not trivially zero
+    assert torch.allclose(fa, fb, atol=1e-4) and torch.allclose(wa, wb, atol=1e-4)
