@@ -29,7 +29,8 @@ import io.mpvss.model.ModelManifest;
  *       --frames-per-k 40 --rounds 5 [--profile 20] [--session-sweep 20]
  * --session-sweep N: raw ONNX Runtime on each bundle's propagator and segmentor (batch 1, the same real inputs),
  *   N runs x rounds per setting: optimisation level all/extended/basic, memory pattern on/off, intra-op 1/2,
- *   sequential vs parallel execution with 2 inter-op threads.
+ *   2 intra-op threads without spinning (session.intra_op.allow_spinning=0), sequential vs parallel execution with
+ *   2 inter-op threads.
  */
 public class ModelOnlyCompare {
     public static void main(String[] args) throws Exception {
@@ -47,12 +48,20 @@ public class ModelOnlyCompare {
         int rounds = Integer.parseInt(a.getOrDefault("rounds", "5"));
         int profileRuns = Integer.parseInt(a.getOrDefault("profile", "0"));
         int sweepRuns = Integer.parseInt(a.getOrDefault("session-sweep", "0"));
+        int calls = Integer.parseInt(a.getOrDefault("calls", "0"));
+        boolean loop = !a.getOrDefault("loop", "1").equals("0");
         BenchFrames frames = BenchFrames.load(framesDir, 4, 200);
         PrintStream quiet = new PrintStream(java.io.OutputStream.nullOutputStream());
         System.out.printf(Locale.ROOT, "# %s, %d cores, load %s%n", new Date(), Runtime.getRuntime().availableProcessors(),
                 Files.readString(Path.of("/proc/loadavg")).trim());
         for (int th : threads) {
             for (int b : batches) {
+                if (calls > 0) {
+                    perCall(bundles, frames, th, b, ks, calls);
+                }
+                if (!loop) {
+                    continue;
+                }
                 List<ModelBundle> open = new ArrayList<>();
                 for (Path p : bundles) open.add(ModelBundle.open(p, new InferenceOptions(InferenceOptions.Device.CPU, th, 0)));
                 double[][][] ms = new double[bundles.size()][ks.length][rounds];
@@ -95,6 +104,64 @@ public class ModelOnlyCompare {
         if (sweepRuns > 0) {
             for (Path p : bundles) sweep(p, frames, sweepRuns, rounds);
         }
+    }
+
+    /**
+     * Per-call times through ModelBundle (segment / propagate of a full batch of real frames), the bundles
+     * interleaved call by call, {@code calls} calls each; on a loaded machine the low percentiles are the calls that
+     * ran undisturbed. Per-frame time at K from them: (S + (K-1) P) / K / batch.
+     */
+    static void perCall(List<Path> bundles, BenchFrames frames, int threads, int batch, int[] ks, int calls) {
+        List<ModelBundle> open = new ArrayList<>();
+        for (Path p : bundles) open.add(ModelBundle.open(p, new InferenceOptions(InferenceOptions.Device.CPU, threads, 0)));
+        ModelManifest m = open.get(0).manifest();
+        List<byte[]> keys = new ArrayList<>();
+        List<byte[]> curs = new ArrayList<>();
+        for (int s = 0; s < batch; s++) {
+            keys.add(BenchFrames.modelRgb(frames.frame(s, 0), m.width(), m.height()));
+            curs.add(BenchFrames.modelRgb(frames.frame(s, 3), m.width(), m.height()));
+        }
+        List<List<io.mpvss.model.PropagatorInput>> pin = new ArrayList<>();
+        for (ModelBundle mb : open) {
+            List<io.mpvss.model.PropagatorInput> in = new ArrayList<>();
+            List<io.mpvss.model.SegmentorOutput> so = mb.segment(keys);
+            for (int s = 0; s < batch; s++) {
+                in.add(new io.mpvss.model.PropagatorInput(keys.get(s), curs.get(s), so.get(s).queries(),
+                        so.get(s).classLogits(), so.get(s).maskLogits()));
+            }
+            pin.add(in);
+            for (int i = 0; i < 3; i++) { mb.segment(keys); mb.propagate(in); }
+        }
+        double[][] seg = new double[open.size()][calls];
+        double[][] prop = new double[open.size()][calls];
+        for (int c = 0; c < calls; c++) {
+            for (int i = 0; i < open.size(); i++) {
+                long t0 = System.nanoTime();
+                open.get(i).segment(keys);
+                long t1 = System.nanoTime();
+                open.get(i).propagate(pin.get(i));
+                long t2 = System.nanoTime();
+                seg[i][c] = (t1 - t0) / 1e6;
+                prop[i][c] = (t2 - t1) / 1e6;
+            }
+        }
+        for (int i = 0; i < open.size(); i++) {
+            double[] s = seg[i].clone();
+            double[] p = prop[i].clone();
+            Arrays.sort(s);
+            Arrays.sort(p);
+            StringBuilder sb = new StringBuilder();
+            for (double q : new double[] {0.0, 0.1, 0.25}) {
+                double S = s[(int) (q * (calls - 1))];
+                double P = p[(int) (q * (calls - 1))];
+                sb.append(String.format(Locale.ROOT, " | p%02d: S %.2f P %.2f ms/call P/S %.3f", (int) (q * 100), S, P, P / S));
+                for (int k : ks) {
+                    if (k != 1) sb.append(String.format(Locale.ROOT, " K%d/K1 %.2fx", k, S / ((S + (k - 1) * P) / k)));
+                }
+            }
+            System.out.printf(Locale.ROOT, "per-call threads=%d batch=%d %s (%d calls)%s%n", threads, batch, bundles.get(i), calls, sb);
+        }
+        for (ModelBundle mb : open) mb.close();
     }
 
     static int[] ints(String s) {
@@ -194,7 +261,8 @@ public class ModelOnlyCompare {
     static void sweep(Path bundle, BenchFrames frames, int runs, int rounds) throws Exception {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         Map<String, Map<String, OnnxTensor>> ins = inputs(env, bundle, frames);
-        String[] names = {"all/mem/1t", "extended/mem/1t", "basic/mem/1t", "all/nomem/1t", "all/mem/2t", "all/mem/1t/parallel2"};
+        String[] names = {"all/mem/1t", "extended/mem/1t", "basic/mem/1t", "all/nomem/1t", "all/mem/2t",
+                "all/mem/2t/nospin", "all/mem/1t/parallel2"};
         for (String g : List.of("segmentor", "propagator")) {
             List<OrtSession> ss = new ArrayList<>();
             for (String nm : names) {
@@ -203,6 +271,9 @@ public class ModelOnlyCompare {
                         : nm.startsWith("extended") ? OrtSession.SessionOptions.OptLevel.EXTENDED_OPT : OrtSession.SessionOptions.OptLevel.BASIC_OPT);
                 so.setMemoryPatternOptimization(!nm.contains("nomem"));
                 so.setIntraOpNumThreads(nm.contains("/2t") ? 2 : 1);
+                if (nm.contains("nospin")) {
+                    so.addConfigEntry("session.intra_op.allow_spinning", "0");
+                }
                 if (nm.contains("parallel")) {
                     so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.PARALLEL);
                     so.setInterOpNumThreads(2);
@@ -222,7 +293,7 @@ public class ModelOnlyCompare {
             for (int i = 0; i < names.length; i++) {
                 double[] x = t[i].clone();
                 Arrays.sort(x);
-                System.out.printf(Locale.ROOT, "session %s %-10s %-22s best %7.2f ms  median %7.2f ms (batch 1)%n", bundle, g, names[i], x[0], x[x.length / 2]);
+                System.out.printf(Locale.ROOT, "session %s %-10s %-22s best %7.2f ms  p10 %7.2f ms  median %7.2f ms (batch 1, %d rounds of %d runs)%n", bundle, g, names[i], x[0], x[x.length / 10], x[x.length / 2], rounds, runs);
                 ss.get(i).close();
             }
         }
