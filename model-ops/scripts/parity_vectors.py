@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 import torch  # noqa: E402
 
 from mpvss_ref import export as E  # noqa: E402
-from mpvss_ref.model import load_checkpoint  # noqa: E402
+from mpvss_ref.model import load_bundle  # noqa: E402
 
 
 def main():
@@ -33,7 +33,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    model, _ = load_checkpoint(args.checkpoint or os.path.join(args.bundle, "checkpoint.pt"))
+    # the bundle's weights with the formulation its graphs were exported with (manifest config: semantic, flow_input)
+    model, _ = load_bundle(args.bundle, checkpoint=args.checkpoint)
     with open(os.path.join(args.bundle, "manifest.json")) as f:
         manifest = json.load(f)
     for g, entry in manifest["graphs"].items():
