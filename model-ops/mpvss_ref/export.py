@@ -228,14 +228,14 @@ def write_parity_vectors(model: Mpvss, out_dir: str, real_pairs: Optional[List[T
         _save(os.path.join(seg_dir, "inputs", "image.npy"), key)
         for n, v in zip(SEG_OUT, (q, c, m, sem)):
             _save(os.path.join(seg_dir, "outputs", f"{n}.npy"), v.numpy())
-        _save(os.path.join(seg_dir, "aux", "semantic_top2_gap.npy"), _top2_gap(semantic_scores(c, m, (H, W))))
+        _save(os.path.join(seg_dir, "aux", "semantic_top2_gap.npy"), _top2_gap(semantic_scores(c, m, (H, W), cfg.semantic)))
         psem, pm, pf = model.propagate(kt, ct, q, c, m)
         prop_dir = os.path.join(out_dir, name, "propagator")
         for n, v in zip(PROP_IN, (key, cur, q.numpy(), c.numpy(), m.numpy())):
             _save(os.path.join(prop_dir, "inputs", f"{n}.npy"), v)
         for n, v in zip(PROP_OUT, (psem, pm, pf)):
             _save(os.path.join(prop_dir, "outputs", f"{n}.npy"), v.numpy())
-        _save(os.path.join(prop_dir, "aux", "semantic_top2_gap.npy"), _top2_gap(semantic_scores(c, pm, (H, W))))
+        _save(os.path.join(prop_dir, "aux", "semantic_top2_gap.npy"), _top2_gap(semantic_scores(c, pm, (H, W), cfg.semantic)))
         listing.append({
             "name": name, "batch": int(key.shape[0]),
             "segmentor": {"dir": f"{name}/segmentor", "inputs": SEG_IN, "outputs": SEG_OUT},
@@ -257,7 +257,7 @@ def write_parity_vectors(model: Mpvss, out_dir: str, real_pairs: Optional[List[T
         _save(os.path.join(prop_dir, "inputs", f"{nme}.npy"), v)
     for nme, v in zip(PROP_OUT, (psem, pm, pf)):
         _save(os.path.join(prop_dir, "outputs", f"{nme}.npy"), v.numpy())
-    _save(os.path.join(prop_dir, "aux", "semantic_top2_gap.npy"), _top2_gap(semantic_scores(cs, pm, (H, W))))
+    _save(os.path.join(prop_dir, "aux", "semantic_top2_gap.npy"), _top2_gap(semantic_scores(cs, pm, (H, W), cfg.semantic)))
     extra.append({"name": "queries_subset", "batch": int(key.shape[0]), "queries": int(n), "query_index": sel.tolist(),
                   "semantic_rule": "tie-aware: no mismatch where the top-2 score gap exceeds semantic_tie_gap",
                   "propagator": {"dir": "queries_subset/propagator", "inputs": PROP_IN, "outputs": PROP_OUT}})

@@ -10,7 +10,8 @@
   per-pixel motion map at stride 8, and one flow map per query from an MLP on
   the queries against the motion map.
 * `warp_masks` - per-query backward warp of the key mask logits.
-* `semantic_inference` - Mask2Former semantic inference at input resolution.
+* `semantic_inference` - Mask2Former semantic inference at input resolution, in the formulation of
+  `MpvssConfig.semantic` (`SEMANTIC_FORMULATIONS`).
 
 Attention is written from plain ops (no nn.MultiheadAttention), so export does
 not depend on autograd state. Flow is in pixels of the H/8 grid, (dx, dy),
@@ -55,6 +56,12 @@ class MpvssConfig:
     flow_ffn: int = 128
     refine_channels: Tuple[int, ...] = (48, 32, 24, 16)  # deconv outputs at s64, s32, s16, s8
     motion_dim: int = 8
+    # semantic inference formulation in both graphs (SEMANTIC_FORMULATIONS; "full" = Mask2Former's, as trained)
+    semantic: str = "full"
+    # how the propagator makes the flow module's x0.5 input: "normalize-pool" (normalise both full-resolution
+    # images, then 2x2 average; as trained) or "pool-normalize" (average the raw pixels, then normalise a quarter
+    # of them: the same values, since normalisation is a per-channel affine map, up to float rounding)
+    flow_input: str = "normalize-pool"
 
     @property
     def out_classes(self) -> int:
@@ -74,6 +81,10 @@ class MpvssConfig:
             problems.append(f"flow_channels needs 6 entries (strides 4..128), found {len(self.flow_channels)}")
         if len(self.backbone_channels) != 4:
             problems.append(f"backbone_channels needs 4 entries, found {len(self.backbone_channels)}")
+        if self.flow_input not in ("normalize-pool", "pool-normalize"):
+            problems.append(f"flow_input must be normalize-pool or pool-normalize, found {self.flow_input!r}")
+        if self.semantic not in SEMANTIC_FORMULATIONS:
+            problems.append(f"semantic must be one of {sorted(SEMANTIC_FORMULATIONS)}, found {self.semantic!r}")
         if problems:
             raise ValueError("MpvssConfig: " + "; ".join(problems))
         return self
@@ -212,6 +223,15 @@ def sine_pos(h: int, w: int, dim: int, device=None) -> torch.Tensor:
 def normalize_image(image_u8: torch.Tensor) -> torch.Tensor:
     """uint8 [B,H,W,3] RGB -> float [B,3,H,W] normalised."""
     x = image_u8.permute(0, 3, 1, 2).to(torch.float32)
+    mean = torch.tensor(MEAN, dtype=torch.float32, device=x.device).reshape(1, 3, 1, 1)
+    std = torch.tensor(STD, dtype=torch.float32, device=x.device).reshape(1, 3, 1, 1)
+    return (x - mean) / std
+
+
+def half_normalized(image_u8: torch.Tensor) -> torch.Tensor:
+    """uint8 [B,H,W,3] -> float [B,3,H/2,W/2] = F.avg_pool2d(normalize_image(image_u8), 2), normalising a quarter
+    of the pixels (the normalisation is per-channel affine, so it commutes with averaging)."""
+    x = F.avg_pool2d(image_u8.permute(0, 3, 1, 2).to(torch.float32), 2)
     mean = torch.tensor(MEAN, dtype=torch.float32, device=x.device).reshape(1, 3, 1, 1)
     std = torch.tensor(STD, dtype=torch.float32, device=x.device).reshape(1, 3, 1, 1)
     return (x - mean) / std
@@ -384,11 +404,12 @@ class FlowModule(nn.Module):
             nn.init.zeros_(m.weight)
             nn.init.zeros_(m.bias)
 
-    def forward(self, cur: torch.Tensor, key: torch.Tensor, key_queries: torch.Tensor):
-        """cur, key: normalised float [B,3,H,W]; key_queries [B,N,C].
-        Returns per-query flow [B,N,2,H/8,W/8] and pixel flow [B,2,H/8,W/8] (H/8-grid pixels)."""
+    def forward(self, cur: torch.Tensor, key: torch.Tensor, key_queries: torch.Tensor, halved: bool = False):
+        """cur, key: normalised float [B,3,H,W] (or already at x0.5 when `halved`, see half_normalized);
+        key_queries [B,N,C]. Returns per-query flow [B,N,2,H/8,W/8] and pixel flow [B,2,H/8,W/8] (H/8-grid pixels)."""
         x = torch.cat([cur, key], 1)
-        x = F.avg_pool2d(x, 2)                     # x0.5 input
+        if not halved:
+            x = F.avg_pool2d(x, 2)                 # x0.5 input
         feats = []
         for e in self.encoder:
             x = e(x)
@@ -452,16 +473,90 @@ def warp_masks(mask_logits: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     return out.reshape(mask_logits.shape)
 
 
-def semantic_scores(class_logits: torch.Tensor, mask_logits: torch.Tensor, size: Optional[Tuple[int, int]] = None):
-    """Mask2Former semantic inference scores [B,K,h,w] (no-object dropped)."""
-    probs = class_logits.softmax(-1)[..., :-1]
-    if size is not None:
-        mask_logits = resize(mask_logits, size, "bilinear")
-    return torch.einsum("bqc,bqhw->bchw", probs, mask_logits.sigmoid())
+# Semantic inference formulations (MpvssConfig.semantic). All give per-class scores whose argmax over classes
+# is the label map at input resolution; they differ in where the N query masks become K class scores and in the
+# memory layout the exported graph computes in (ONNX Runtime's ArgMax over a non-last axis and the NCHW
+# Einsum are slow; a channels-last MatMul + ArgMax over the last axis is not). Name -> (scale, space, layout):
+#   full       Mask2Former's: N mask logits bilinear to HxW, sigmoid, einsum with the class probabilities
+#              (no-object dropped), argmax over classes. NCHW. Versions <= 1.1.0 of the bundle.
+#   full-nhwc  the same arithmetic channels-last: mask logits transposed to [B,h,w,N] at H/4, bilinear to HxW,
+#              sigmoid, MatMul with the [N,K] class probabilities, argmax over the last axis. Differs from `full`
+#              only by float summation order (near-ties may flip).
+#   s2-prob    class scores at H/2 (N mask logits bilinear to H/2, sigmoid, MatMul), the K score maps bilinear
+#              to HxW, argmax (channels-last).
+#   s4-prob    the same at H/4 (no N-channel resize at all).
+#   s2-logit   as s2-prob, but the K score maps are upsampled in logit space (log s - log(1-s), s clamped to
+#   s4-logit   [1e-6, 1-1e-6]); for a class held by one confident query this is upsampling that query's mask logit.
+SEMANTIC_FORMULATIONS = {
+    "full": (1, "prob", "nchw"),
+    "full-nhwc": (1, "prob", "nhwc"),
+    "s2-prob": (2, "prob", "nhwc"),
+    "s4-prob": (4, "prob", "nhwc"),
+    "s2-logit": (2, "logit", "nhwc"),
+    "s4-logit": (4, "logit", "nhwc"),
+}
+LOGIT_EPS = 1e-6
 
 
-def semantic_inference(class_logits, mask_logits, size: Tuple[int, int]) -> torch.Tensor:
-    return semantic_scores(class_logits, mask_logits, size).argmax(1).to(torch.uint8)
+class _ResizeNHWC(torch.autograd.Function):
+    """Bilinear (align_corners=False) resize of a channels-last [B,h,w,C] tensor by constant factors; exported as
+    one ONNX Resize with scales [1, fh, fw, 1] (ONNX Runtime resizes channels-last natively, no transposes)."""
+
+    @staticmethod
+    def forward(ctx, x, fh: float, fw: float):
+        y = F.interpolate(x.permute(0, 3, 1, 2), scale_factor=(fh, fw), mode="bilinear", align_corners=False)
+        return y.permute(0, 2, 3, 1).contiguous()
+
+    @staticmethod
+    def symbolic(g, x, fh, fw):
+        roi = g.op("Constant", value_t=torch.tensor([], dtype=torch.float32))
+        scales = g.op("Constant", value_t=torch.tensor([1.0, fh, fw, 1.0], dtype=torch.float32))
+        return g.op("Resize", x, roi, scales, coordinate_transformation_mode_s="pytorch_half_pixel",
+                    cubic_coeff_a_f=-0.75, mode_s="linear", nearest_mode_s="floor")
+
+
+def resize_nhwc(x: torch.Tensor, size: Tuple[int, int]) -> torch.Tensor:
+    h, w = int(x.shape[1]), int(x.shape[2])
+    if (h, w) == tuple(size):
+        return x
+    fh, fw = size[0] / h, size[1] / w
+    assert round(h * fh) == size[0] and round(w * fw) == size[1]
+    return _ResizeNHWC.apply(x, fh, fw)
+
+
+def _scores_nhwc(class_logits: torch.Tensor, mask_logits: torch.Tensor, size: Tuple[int, int], formulation: str):
+    """Channels-last formulations: class scores [B,H,W,K] at `size` (input resolution)."""
+    scale, space, _ = SEMANTIC_FORMULATIONS[formulation]
+    probs = class_logits.softmax(-1)[..., :-1]                        # [B,N,K]
+    m = mask_logits.permute(0, 2, 3, 1)                               # [B,h4,w4,N]
+    at = (size[0] // scale, size[1] // scale)
+    m = resize_nhwc(m, at)
+    s = torch.matmul(m.sigmoid(), probs[:, None])                     # [B,h,w,N] @ [B,1,N,K] -> [B,h,w,K]
+    if space == "logit":
+        s = s.clamp(LOGIT_EPS, 1.0 - LOGIT_EPS)
+        s = torch.log(s) - torch.log(1.0 - s)
+    return resize_nhwc(s, size)
+
+
+def semantic_scores(class_logits: torch.Tensor, mask_logits: torch.Tensor, size: Optional[Tuple[int, int]] = None,
+                    formulation: str = "full"):
+    """Semantic inference scores [B,K,h,w] (no-object dropped) whose argmax over dim 1 is the label map of
+    `formulation` (see SEMANTIC_FORMULATIONS). `size=None` (only for "full"): at the masks' own resolution.
+    Training uses "full" (Mask2Former's probabilities)."""
+    if formulation == "full" or size is None:
+        assert formulation == "full", "size is required for formulations other than 'full'"
+        probs = class_logits.softmax(-1)[..., :-1]
+        if size is not None:
+            mask_logits = resize(mask_logits, size, "bilinear")
+        return torch.einsum("bqc,bqhw->bchw", probs, mask_logits.sigmoid())
+    return _scores_nhwc(class_logits, mask_logits, size, formulation).permute(0, 3, 1, 2)
+
+
+def semantic_inference(class_logits, mask_logits, size: Tuple[int, int], formulation: str = "full") -> torch.Tensor:
+    """Label map uint8 [B,H,W] at `size` by `formulation`."""
+    if formulation == "full":
+        return semantic_scores(class_logits, mask_logits, size).argmax(1).to(torch.uint8)
+    return _scores_nhwc(class_logits, mask_logits, size, formulation).argmax(-1).to(torch.uint8)
 
 
 # --------------------------------------------------------------------------- the whole model
@@ -476,7 +571,7 @@ class Mpvss(nn.Module):
     def segment(self, image_u8: torch.Tensor):
         """Key frame: uint8 [B,H,W,3] -> queries, class_logits, mask_logits, semantic."""
         q, cls, masks = self.segmentor(normalize_image(image_u8))
-        sem = semantic_inference(cls, masks, (int(image_u8.shape[1]), int(image_u8.shape[2])))
+        sem = semantic_inference(cls, masks, (int(image_u8.shape[1]), int(image_u8.shape[2])), self.cfg.semantic)
         return q, cls, masks, sem
 
     def propagate(self, key_image_u8, image_u8, key_queries, key_class_logits, key_mask_logits, zero_flow: bool = False):
@@ -485,10 +580,13 @@ class Mpvss(nn.Module):
             b, n = key_mask_logits.shape[:2]
             h, w = _hw(key_mask_logits)
             flow = key_mask_logits.new_zeros(b, n, 2, h // 2, w // 2)
+        elif self.cfg.flow_input == "pool-normalize":
+            flow, _ = self.flow(half_normalized(image_u8), half_normalized(key_image_u8), key_queries, halved=True)
         else:
             flow, _ = self.flow(normalize_image(image_u8), normalize_image(key_image_u8), key_queries)
         warped = warp_masks(key_mask_logits, flow)
-        sem = semantic_inference(key_class_logits, warped, (int(image_u8.shape[1]), int(image_u8.shape[2])))
+        sem = semantic_inference(key_class_logits, warped, (int(image_u8.shape[1]), int(image_u8.shape[2])),
+                                 self.cfg.semantic)
         return sem, warped, flow
 
 
@@ -522,10 +620,29 @@ def build(cfg: MpvssConfig) -> Mpvss:
     return Mpvss(cfg)
 
 
-def load_checkpoint(path: str, map_location="cpu") -> Tuple[Mpvss, Dict]:
+def load_checkpoint(path: str, map_location="cpu", **overrides) -> Tuple[Mpvss, Dict]:
+    """Model + checkpoint dict; `overrides` replace config fields (e.g. semantic="full-nhwc"); None values are ignored.
+    A bundle's checkpoint.pt holds the weights and the config they were trained with; the formulation a bundle's
+    graphs were exported with is in its manifest (see `load_bundle`)."""
     ck = torch.load(path, map_location=map_location)
     cfg = MpvssConfig.from_dict(ck["config"])
+    over = {k: v for k, v in overrides.items() if v is not None}
+    if over:
+        cfg = dataclasses.replace(cfg, **over).validate()
     model = Mpvss(cfg)
     model.load_state_dict({k: (v.float() if v.is_floating_point() else v) for k, v in ck["model"].items()})
     model.eval()
     return model, ck
+
+
+def load_bundle(bundle_dir: str, checkpoint: Optional[str] = None, **overrides) -> Tuple[Mpvss, Dict]:
+    """The model a bundle's graphs were exported from: its checkpoint.pt with the manifest's semantic formulation
+    and flow input (bundles before 1.2.0 have neither in the manifest: "full", "normalize-pool")."""
+    import json
+    import os
+    with open(os.path.join(bundle_dir, "manifest.json")) as f:
+        manifest = json.load(f)
+    cfg = manifest.get("config", {})
+    over = {"semantic": cfg.get("semantic", "full"), "flow_input": cfg.get("flow_input", "normalize-pool")}
+    over.update({k: v for k, v in overrides.items() if v is not None})
+    return load_checkpoint(checkpoint or os.path.join(bundle_dir, "checkpoint.pt"), **over)

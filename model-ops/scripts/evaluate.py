@@ -26,7 +26,7 @@ from tqdm import tqdm
 from mpvss_ref import data, datasets, synth
 from mpvss_ref.evaluation import evaluate_clips, evaluate_dataset
 from mpvss_ref.metrics import iou_per_class
-from mpvss_ref.model import load_checkpoint
+from mpvss_ref.model import SEMANTIC_FORMULATIONS, load_checkpoint
 
 
 def main():
@@ -36,6 +36,11 @@ def main():
     ap.add_argument("--data-root", help="data set directory (all but synth)")
     ap.add_argument("--split", default="test")
     ap.add_argument("--clips", type=int, help="first N clips (default: synth 20, others all)")
+    ap.add_argument("--flow-input", choices=["normalize-pool", "pool-normalize"],
+                    help="how the propagator makes the flow module's x0.5 input (default: the checkpoint's config)")
+    ap.add_argument("--semantic", choices=list(SEMANTIC_FORMULATIONS),
+                    help="semantic inference formulation (default: the checkpoint's config, 'full'); a bundle's is "
+                         "manifest.json config.semantic")
     ap.add_argument("--first", type=int, default=0)
     ap.add_argument("--frames", type=int, default=40)
     ap.add_argument("--ks", type=int, nargs="+", default=[1, 2, 3, 5, 10])
@@ -54,7 +59,7 @@ def main():
         args.device = "cuda" if torch.cuda.is_available() else "cpu"
     torch.set_num_threads(args.threads)
     t0 = time.time()
-    model, ck = load_checkpoint(args.checkpoint)
+    model, ck = load_checkpoint(args.checkpoint, semantic=args.semantic, flow_input=args.flow_input)
     model.to(args.device).eval()
     cfg = model.cfg
     if args.dataset != "synth":
@@ -85,6 +90,8 @@ def main():
                   f"{args.frames} frames each, {cfg.height}x{cfg.width}")
     out = {
         "split": split_desc,
+        "semantic": cfg.semantic,
+        "flow_input": cfg.flow_input,
         "ks": args.ks,
         "miou": {f"k{k}": round(v, 2) for k, v in res["mpvss"].items()},
         "miou_zero_flow": {f"k{k}": round(v, 2) for k, v in res["zero"].items()},
@@ -92,13 +99,16 @@ def main():
         "motion": {"mean_px": round(motion["mean_px"], 3), "p95_px": round(motion["p95_px"], 3)},
         "seconds": round(time.time() - t0, 1),
     }
+    out["semantic"] = cfg.semantic
+    out["flow_input"] = cfg.flow_input
     out["manifest_metrics"] = {"miou": out["miou"], "miou_zero_flow": out["miou_zero_flow"], "test_split": split_desc,
-                               "motion": out["motion"]}
+                               "semantic": cfg.semantic, "flow_input": cfg.flow_input, "motion": out["motion"]}
     write(args, out)
 
 
 def write(args, out):
-    print(json.dumps({k: out[k] for k in ("split", "miou", "miou_zero_flow", "motion", "seconds") if k in out}, indent=1))
+    keys = ("split", "semantic", "flow_input", "miou", "miou_zero_flow", "motion", "seconds")
+    print(json.dumps({k: out[k] for k in keys if k in out}, indent=1))
     if args.out:
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
         with open(args.out, "w") as f:

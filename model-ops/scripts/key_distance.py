@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from mpvss_ref import data, synth
 from mpvss_ref.metrics import confusion, miou
-from mpvss_ref.model import load_checkpoint
+from mpvss_ref.model import SEMANTIC_FORMULATIONS, load_checkpoint
 
 
 @torch.no_grad()
@@ -44,6 +44,11 @@ def by_distance(model, clips, keys, max_d):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", required=True)
+    ap.add_argument("--flow-input", choices=["normalize-pool", "pool-normalize"],
+                    help="how the propagator makes the flow module's x0.5 input (default: the checkpoint's config)")
+    ap.add_argument("--semantic", choices=list(SEMANTIC_FORMULATIONS),
+                    help="semantic inference formulation (default: the checkpoint's config, 'full'); a bundle's is "
+                         "manifest.json config.semantic")
     ap.add_argument("--split", default="val", choices=sorted(synth.SPLIT_SEEDS))
     ap.add_argument("--clips", type=int, default=6)
     ap.add_argument("--frames", type=int, default=40, help="clip length as rendered (and cached)")
@@ -53,7 +58,7 @@ def main():
     ap.add_argument("--out")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    model, _ = load_checkpoint(args.checkpoint)
+    model, _ = load_checkpoint(args.checkpoint, semantic=args.semantic, flow_input=args.flow_input)
     cfg = model.cfg
     seeds = synth.split_seeds(args.split, args.clips)
     clips = ((c.images, c.labels) for c in (data.cached_clip(s, cfg.height, cfg.width, args.frames)
@@ -64,7 +69,7 @@ def main():
         print(f"{d}  {res['mpvss'][d]:.2f}  {res['zero'][d]:.2f}")
     if args.out:
         with open(args.out, "w") as f:
-            json.dump(dict(res, setup=vars(args)), f, indent=1)
+            json.dump(dict(res, setup=dict(vars(args), semantic=cfg.semantic)), f, indent=1)
 
 
 if __name__ == "__main__":

@@ -21,13 +21,18 @@ from tqdm import tqdm
 from mpvss_ref import synth
 from mpvss_ref.evaluation import predict_clip, segment_all
 from mpvss_ref.metrics import confusion, iou_per_class, miou
-from mpvss_ref.model import backward_warp, load_checkpoint, semantic_inference
+from mpvss_ref.model import SEMANTIC_FORMULATIONS, backward_warp, load_checkpoint, semantic_inference
 
 
 @torch.no_grad()
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", required=True)
+    ap.add_argument("--flow-input", choices=["normalize-pool", "pool-normalize"],
+                    help="how the propagator makes the flow module's x0.5 input (default: the checkpoint's config)")
+    ap.add_argument("--semantic", choices=list(SEMANTIC_FORMULATIONS),
+                    help="semantic inference formulation (default: the checkpoint's config, 'full'); a bundle's is "
+                         "manifest.json config.semantic")
     ap.add_argument("--split", default="test")
     ap.add_argument("--clips", type=int, default=20)
     ap.add_argument("--frames", type=int, default=40)
@@ -37,7 +42,7 @@ def main():
     ap.add_argument("--out")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    model, _ = load_checkpoint(args.checkpoint)
+    model, _ = load_checkpoint(args.checkpoint, semantic=args.semantic, flow_input=args.flow_input)
     model.to(args.device)
     cfg, K, dev = model.cfg, args.k, args.device
     C = cfg.num_classes
@@ -54,12 +59,12 @@ def main():
         for t, k in pairs:
             d = torch.from_numpy(clip.extra[(t, k)][2::4, 2::4] / 4.0).permute(2, 0, 1)[None].to(dev)
             w = backward_warp(m[k][:, None], d.expand(m.shape[1], -1, -1, -1))[:, 0]
-            pred[t] = semantic_inference(cl[k:k + 1], w[None], (cfg.height, cfg.width))[0].cpu().numpy()
+            pred[t] = semantic_inference(cl[k:k + 1], w[None], (cfg.height, cfg.width), cfg.semantic)[0].cpu().numpy()
         conf["oracle"] += confusion(pred, clip.labels, C)
     names = [n for n, _ in synth.CLASSES][:C]
     res = {n: {"miou": round(miou(v), 2), "per_class": dict(zip(names, np.round(iou_per_class(v) * 100, 1).tolist()))}
            for n, v in conf.items()}
-    res["setup"] = {"split": args.split, "clips": args.clips, "frames": args.frames, "k": K}
+    res["setup"] = {"split": args.split, "clips": args.clips, "frames": args.frames, "k": K, "semantic": cfg.semantic}
     print(json.dumps(res, indent=1))
     if args.out:
         with open(args.out, "w") as f:

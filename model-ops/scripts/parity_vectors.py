@@ -18,7 +18,7 @@ import tempfile
 import torch
 
 from mpvss_ref import export as E
-from mpvss_ref.model import load_checkpoint
+from mpvss_ref.model import load_bundle
 
 
 def main():
@@ -31,7 +31,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    model, _ = load_checkpoint(args.checkpoint or os.path.join(args.bundle, "checkpoint.pt"))
+    # the bundle's weights with the formulation its graphs were exported with (manifest config: semantic, flow_input)
+    model, _ = load_bundle(args.bundle, checkpoint=args.checkpoint)
     with open(os.path.join(args.bundle, "manifest.json")) as f:
         manifest = json.load(f)
     for g, entry in manifest["graphs"].items():

@@ -11,7 +11,7 @@ from conftest import BUNDLE, DEMO
 from mpvss_ref import export as E, synth
 from mpvss_ref.evaluation import predict_clip, segment_all
 from mpvss_ref.metrics import confusion, miou
-from mpvss_ref.model import load_checkpoint, MpvssConfig
+from mpvss_ref.model import load_bundle, MpvssConfig
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,8 @@ def test_manifest_fields(manifest):
 
 def test_bundle_contract_and_cost(manifest):
     ck = torch.load(os.path.join(BUNDLE, "checkpoint.pt"))
-    cfg = MpvssConfig.from_dict(ck["config"])
+    cfg = MpvssConfig.from_dict(manifest["config"])   # the exported graphs' config (checkpoint's + formulation)
+    assert MpvssConfig.from_dict(ck["config"]).num_queries == cfg.num_queries
     assert manifest["queries"] == cfg.num_queries and manifest["query_dim"] == cfg.hidden_dim
     assert E.check_contract(BUNDLE, cfg) == []
     macs = E.graph_macs({g: os.path.join(BUNDLE, f"{g}.onnx") for g in ("segmentor", "propagator")}, cfg)
@@ -74,7 +75,7 @@ def test_demo_clips_layout():
 @torch.no_grad()
 def test_bundled_model_meets_bar_on_test_slice():
     """2 held-out test clips x 20 frames: K=1 mIoU >= 70 and MPVSS beats zero flow at K=5."""
-    model, _ = load_checkpoint(os.path.join(BUNDLE, "checkpoint.pt"))
+    model, _ = load_bundle(BUNDLE)   # the formulation the bundle's graphs compute (manifest config)
     K = model.cfg.num_classes
     conf = {n: np.zeros((K, K), np.int64) for n in ("k1", "k5", "zero5")}
     for seed in synth.split_seeds("test", 2):

@@ -109,9 +109,11 @@ public final class JobOptions {
                     + "TaskManager its own).");
 
     public static final ConfigOption<Integer> INFERENCE_THREADS = ConfigOptions.key("inference.threads")
-            .intType().defaultValue(0)
+            .intType().defaultValue(1)
             .withDescription("ONNX Runtime intra-op threads per session (sessions are shared by the slots of a "
-                    + "TaskManager); 0 = one per core.");
+                    + "TaskManager); 0 = one per core. Default 1: on 2 cores a second thread made K=5 slower "
+                    + "(model-only 53.6 -> 43.0 frames/s, docs/BENCHMARKS.md) and takes the core that Flink, the "
+                    + "codecs and the Kafka clients need.");
 
     public static final ConfigOption<Integer> FRAMES_MAX_BYTES = ConfigOptions.key("frames.max-bytes")
             .intType().defaultValue(4 << 20)
