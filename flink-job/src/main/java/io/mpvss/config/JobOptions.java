@@ -150,13 +150,20 @@ public final class JobOptions {
             .withDescription("Spread the streams' key-frame phases by a hash of the stream id, so streams that start "
                     + "together do not all take key frames on the same seqs (false: key frames at seq 0, K, 2K...).");
 
+    public static final ConfigOption<Boolean> FRAMES_DECODE_BEFORE_KEYBY = ConfigOptions.key("frames.decode-before-keyby")
+            .booleanType().defaultValue(false)
+            .withDescription("Decode and resize frames in the validation step, on the source's thread, so decoding "
+                    + "overlaps inference; the keyBy exchange then carries model-size RGB instead of the encoded "
+                    + "image (about 20x the bytes at the bundled size: mind the network between TaskManagers).");
+
     /** All options, for documentation and the CLI's help. */
     public static List<ConfigOption<?>> all() {
         return List.of(BOOTSTRAP_SERVERS, GROUP_ID, TOPIC_FRAMES, TOPIC_MASKS, TOPIC_DLQ, STARTING_OFFSETS,
                 TRANSACTIONAL_ID_PREFIX, SOURCE_BOUNDED, DELIVERY_GUARANTEE, MODEL_DIR, KEY_INTERVAL, KEY_MAX_SEQ_GAP,
                 KEY_MAX_TIME_GAP, STATE_TTL, STATE_MASK_PRECISION, INFERENCE_DEVICE, INFERENCE_CUDA_DEVICE, INFERENCE_THREADS,
                 FRAMES_MAX_BYTES, FRAMES_MAX_PIXELS,
-                INFERENCE_BATCH_MAX, INFERENCE_BATCH_WAIT, OVERLOAD_LAG_BOUND, KEY_MAX_INTERVAL, KEY_STAGGER);
+                INFERENCE_BATCH_MAX, INFERENCE_BATCH_WAIT, OVERLOAD_LAG_BOUND, KEY_MAX_INTERVAL, KEY_STAGGER,
+                FRAMES_DECODE_BEFORE_KEYBY);
     }
 
     /** The value of a required option (one without a default), or an error naming the key. */

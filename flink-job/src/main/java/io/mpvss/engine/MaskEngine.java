@@ -241,13 +241,25 @@ public final class MaskEngine {
             throw new InvalidFrameException(WireFormat.ERR_STALE_OR_DUPLICATE, "seq " + frame.seq + " of stream '"
                     + frame.stream() + "' is not above the last accepted seq " + cursor.lastSeq());
         }
-        FrameDecoder.Rgb rgb = FrameDecoder.decode(frame.record, maxFramePixels);
-        byte[] image = FrameDecoder.resizeBilinear(rgb.pixels(), rgb.width(), rgb.height(), manifest.width(),
-                manifest.height());
+        int width;
+        int height;
+        byte[] image;
+        if (frame.modelRgb != null && frame.modelRgb.length == manifest.width() * manifest.height() * 3) {
+            // decoded before keyBy (frames.decode-before-keyby)
+            image = frame.modelRgb;
+            width = frame.width;
+            height = frame.height;
+        } else {
+            FrameDecoder.Rgb rgb = FrameDecoder.decode(frame.record, maxFramePixels);
+            image = FrameDecoder.resizeBilinear(rgb.pixels(), rgb.width(), rgb.height(), manifest.width(),
+                    manifest.height());
+            width = rgb.width();
+            height = rgb.height();
+        }
         int interval = overload.interval(state.keyInterval(), now - frame.captureTs);
         KeyFramePolicy.Reason reason = policy.decide(state.key(), cursor, bundle.modelId(), frame.seq,
-                frame.captureTs, rgb.width(), rgb.height(), interval);
-        return new Pending(index, frame, state, rgb.width(), rgb.height(), image, reason, interval);
+                frame.captureTs, width, height, interval);
+        return new Pending(index, frame, state, width, height, image, reason, interval);
     }
 
     private void segment(List<Pending> ps) {

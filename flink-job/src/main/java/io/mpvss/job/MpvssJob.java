@@ -157,7 +157,9 @@ public final class MpvssJob {
                 m.queries(), m.numClasses(), settings.modelDir());
 
         SingleOutputStreamOperator<Frame> valid = frames
-                .process(new FrameValidator(settings.maxFrameBytes()))
+                .process(settings.decodeBeforeKeyBy()
+                        ? new FrameValidator(settings.maxFrameBytes(), m.width(), m.height(), settings.maxFramePixels())
+                        : new FrameValidator(settings.maxFrameBytes()))
                 .returns(Frame.class)
                 // Same parallelism as the source, so it chains to it: a rebalance here would reorder a stream.
                 .setParallelism(frames.getParallelism())
@@ -188,6 +190,7 @@ public final class MpvssJob {
                 .overloadLagBound(conf.get(JobOptions.OVERLOAD_LAG_BOUND))
                 .maxKeyInterval(nonNegative(JobOptions.KEY_MAX_INTERVAL.key(), conf.get(JobOptions.KEY_MAX_INTERVAL)))
                 .stagger(conf.get(JobOptions.KEY_STAGGER))
+                .decodeBeforeKeyBy(conf.get(JobOptions.FRAMES_DECODE_BEFORE_KEYBY))
                 .build();
     }
 

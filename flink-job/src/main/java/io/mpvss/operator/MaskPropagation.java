@@ -280,6 +280,7 @@ public class MaskPropagation extends AbstractStreamOperator<MaskDocument>
         final Duration overloadLagBound;
         final int maxKeyInterval;
         final boolean stagger;
+        final boolean decodeBeforeKeyBy;
 
         private Settings(Builder b) {
             this.modelDir = Objects.requireNonNull(b.modelDir, "modelDir");
@@ -302,6 +303,17 @@ public class MaskPropagation extends AbstractStreamOperator<MaskDocument>
             }
             this.maxKeyInterval = b.maxKeyInterval;
             this.stagger = b.stagger;
+            this.decodeBeforeKeyBy = b.decodeBeforeKeyBy;
+        }
+
+        /** Whether the validator decodes the frames ({@code frames.decode-before-keyby}). */
+        public boolean decodeBeforeKeyBy() {
+            return decodeBeforeKeyBy;
+        }
+
+        /** The decoder's pixel limit ({@code frames.max-pixels}). */
+        public long maxFramePixels() {
+            return maxFramePixels;
         }
 
         public static Builder builder(String modelDir) {
@@ -342,6 +354,7 @@ public class MaskPropagation extends AbstractStreamOperator<MaskDocument>
             private Duration overloadLagBound = JobOptions.OVERLOAD_LAG_BOUND.defaultValue();
             private int maxKeyInterval = JobOptions.KEY_MAX_INTERVAL.defaultValue();
             private boolean stagger = JobOptions.KEY_STAGGER.defaultValue();
+            private boolean decodeBeforeKeyBy = JobOptions.FRAMES_DECODE_BEFORE_KEYBY.defaultValue();
 
             private Builder(String modelDir) {
                 this.modelDir = modelDir;
@@ -367,6 +380,7 @@ public class MaskPropagation extends AbstractStreamOperator<MaskDocument>
             /** 0 = twice the key interval. */
             public Builder maxKeyInterval(int v) { maxKeyInterval = v; return this; }
             public Builder stagger(boolean v) { stagger = v; return this; }
+            public Builder decodeBeforeKeyBy(boolean v) { decodeBeforeKeyBy = v; return this; }
 
             public Settings build() {
                 return new Settings(this);

@@ -45,12 +45,17 @@ class BatchedPipelineTest {
 
     /** "mask|dead stream#seq" -> a line with the key decision and the label map; dead letters as stream + error class. */
     static TreeMap<String, String> run(int batch) throws Exception {
+        return run(batch, false);
+    }
+
+    static TreeMap<String, String> run(int batch, boolean decodeBeforeKeyBy) throws Exception {
         Configuration conf = new Configuration();
         conf.set(JobOptions.MODEL_DIR, TestBundles.dir().toString());
         conf.set(JobOptions.INFERENCE_DEVICE, InferenceOptions.Device.CPU);
         conf.set(JobOptions.KEY_INTERVAL, 3);
         conf.set(JobOptions.INFERENCE_BATCH_MAX, batch);
         conf.set(JobOptions.INFERENCE_BATCH_WAIT, Duration.ofMillis(20));
+        conf.set(JobOptions.FRAMES_DECODE_BEFORE_KEYBY, decodeBeforeKeyBy);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
         env.enableCheckpointing(100);
@@ -86,5 +91,16 @@ class BatchedPipelineTest {
         for (String k : one.keySet()) {
             assertEquals(one.get(k), four.get(k), k);
         }
+    }
+
+    /**
+     * Decoding in the validator (frames.decode-before-keyby) hands the operator the same pixels it would decode
+     * itself: same documents, and the undecodable frame is still a dead letter of the same class.
+     */
+    @Test
+    void decodingBeforeKeyByGivesTheSameMasks() throws Exception {
+        TreeMap<String, String> operatorDecodes = run(1, false);
+        TreeMap<String, String> validatorDecodes = run(2, true);
+        assertEquals(operatorDecodes, validatorDecodes);
     }
 }
