@@ -59,6 +59,7 @@ public final class BatchBench {
             "  --seconds N          overload: how long the cameras send (default 60)",
             "  --load X             overload: offered rate = X x the measured backlog rate (default 2)",
             "  --capacity FPS       overload: skip the capacity run and use this rate",
+            "  --variants LIST      overload: the runs, in this order (default off,on)",
             "  --lag-bound MS       overload: overload.lag-bound of the 'on' run (default 1000)",
             "  --max-interval N     overload: key.max-interval of the 'on' run (default 0 = 2K)",
             "  --set KEY=VALUE      job setting for every run (repeatable), e.g. inference.threads=1",
@@ -242,7 +243,7 @@ public final class BatchBench {
                 log.printf(Locale.ROOT, "capacity (backlog drain, S=%d K=%d): %.1f frames/s%n", s, k, capacity);
             }
             double rate = load * capacity;
-            for (String variant : List.of("off", "on")) {
+            for (String variant : a.getOrDefault("variants", "off,on").split(",")) {
                 Map<String, String> st = new LinkedHashMap<>(settings);
                 if (variant.equals("on")) {
                     st.put("overload.lag-bound", lagBound + " ms");
