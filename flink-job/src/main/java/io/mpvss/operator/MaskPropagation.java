@@ -46,8 +46,9 @@ import org.apache.flink.util.OutputTag;
  * <p><b>Cross-stream batches</b> ({@code inference.batch.max} > 1), the way Flink's bundle operators do it: frames
  * are buffered in memory, not in state, and the buffer is run as one batch through the engine when it is full, when
  * its first frame has waited {@code inference.batch.wait} (a processing-time callback), before every checkpoint
- * barrier ({@link #prepareSnapshotPreBarrier}: no frame is ever in flight inside a snapshot, so a restore replays
- * it from Kafka), before a watermark is forwarded, and at the end of input. The engine reads and writes each
+ * barrier ({@link #prepareSnapshotPreBarrier}: every frame before the barrier is processed, its state written and
+ * its document emitted before the snapshot, so nothing is in flight inside a checkpoint), before a watermark is
+ * forwarded, and at the end of input. The engine reads and writes each
  * frame's state through {@link MaskEngine.States}, for which this operator sets the current key per frame. With a
  * batch of 1 (the default) every frame is processed as it arrives, as a plain keyed function would.
  *
