@@ -56,6 +56,7 @@ public final class BatchBench {
             "  --frames-total N     sweep: backlog frames per end-to-end run (default 320)",
             "  --model-only-frames-total N  sweep: frames per model-only run (default 200)",
             "  --rounds N           sweep: interleaved rounds, the best of each variant counts (default 1)",
+            "  --end-to-end BOOL    sweep: also run the job end to end (default true; false: model-only only)",
             "  --seconds N          overload: how long the cameras send (default 60)",
             "  --load X             overload: offered rate = X x the measured backlog rate (default 2)",
             "  --capacity FPS       overload: skip the capacity run and use this rate",
@@ -129,6 +130,7 @@ public final class BatchBench {
         int framesTotal = Integer.parseInt(a.getOrDefault("frames-total", "320"));
         int moTotal = Integer.parseInt(a.getOrDefault("model-only-frames-total", "200"));
         int rounds = Integer.parseInt(a.getOrDefault("rounds", "1"));
+        boolean endToEnd = Boolean.parseBoolean(a.getOrDefault("end-to-end", "true"));
         BenchFrames frames = BenchFrames.load(framesDir, 16, 1000);
         int threads = Integer.parseInt(settings.getOrDefault("inference.threads", "0"));
         // best model-only frames/s per "S/B", best end-to-end frames/s per "S/variant"
@@ -151,6 +153,12 @@ public final class BatchBench {
                             int perStreamMo = Math.max(2 * k, (int) Math.ceil((double) moTotal / s / k) * k);
                             m = ModelOnlyBench.run(bundle, frames, s, k, perStreamMo, k, b, log).fps();
                             mo.merge(moKey, m, Math::max);
+                        }
+                        if (!endToEnd) {
+                            log.printf(Locale.ROOT, "round %d S=%d B=%s: model-only %.1f frames/s (load %s)%n",
+                                    round + 1, s, v, m, loadAverage());
+                            e2eNote.put(s + "/" + v, "not run");
+                            continue;
                         }
                         int perStream = Math.max(2 * k, (int) Math.ceil((double) framesTotal / s / k) * k);
                         Map<String, String> st = new LinkedHashMap<>(settings);
