@@ -369,11 +369,11 @@ public final class BenchmarksDoc {
             double perFrame = p5.totalMs();
             if (codecs > 0.1 * perFrame) {
                 sb.append(String.format(Locale.ROOT, "- **Codecs in the operator thread** (core): JPEG decode and "
-                                + "PNG encode are %.0f%% of a frame's serial work at K=%d. They run inside "
-                                + "`MaskPropagation.processElement`, serially with inference; moving them to chained "
-                                + "operators before and after the keyed operator (or a faster PNG setting: label maps "
-                                + "compress well at the lowest deflate level) would let them overlap inference on "
-                                + "the second core.%n", 100 * codecs / perFrame, k5));
+                                + "PNG encode are %.0f%% of a frame's serial work at K=%d. They run in the keyed "
+                                + "operator, serially with inference; `frames.decode-before-keyby=true` moves the "
+                                + "decode to the validation step on the source's thread, and the label PNG is "
+                                + "written with filter Up at deflate level 1 (docs/batching.md).%n",
+                        100 * codecs / perFrame, k5));
             }
         }
         double t1k1 = sweep(b, 1, b.lowK());

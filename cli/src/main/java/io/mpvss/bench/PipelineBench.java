@@ -262,9 +262,9 @@ public final class PipelineBench {
      * request in flight: per-partition order is kept across retries, and the topics are brand new, where an
      * idempotent producer's first batches can be rejected as out of order.
      */
-    private static final Properties PRODUCER = new Properties();
+    static final Properties PRODUCER = new Properties();
     /** Masks are timestamped on arrival: do not let the broker hold a fetch back. */
-    private static final Properties COLLECTOR = new Properties();
+    static final Properties COLLECTOR = new Properties();
 
     static {
         PRODUCER.put(ProducerConfig.LINGER_MS_CONFIG, "2");

@@ -143,13 +143,51 @@ public final class JobOptions {
                     + "recovering job's pending transactions are aborted and their masks lost; at most the brokers' "
                     + "transaction.max.timeout.ms (15 min by default). kafka.properties.transaction.timeout.ms wins.");
 
+    // Cross-stream batches and graceful overload (issue 9).
+
+    public static final ConfigOption<Integer> INFERENCE_BATCH_MAX = ConfigOptions.key("inference.batch.max")
+            .intType().defaultValue(1)
+            .withDescription("Frames of different streams per inference call: the keyed operator buffers up to this "
+                    + "many frames (in memory, flushed before every checkpoint barrier) and runs their key frames in "
+                    + "one segmentor call and the others in one propagator call. 1 = no buffering (CPU: a batch buys "
+                    + "little there, see docs/BENCHMARKS.md); 4-16 on a GPU.");
+
+    public static final ConfigOption<Duration> INFERENCE_BATCH_WAIT = ConfigOptions.key("inference.batch.wait")
+            .durationType().defaultValue(Duration.ofMillis(10))
+            .withDescription("Longest time a frame waits in the operator for its batch to fill (processing time) "
+                    + "when inference.batch.max > 1.");
+
+    public static final ConfigOption<Duration> OVERLOAD_LAG_BOUND = ConfigOptions.key("overload.lag-bound")
+            .durationType().defaultValue(Duration.ZERO)
+            .withDescription("Graceful overload: while a stream's lag (processing time - capture time) is over this "
+                    + "bound, each frame raises its key interval by one up to key.max-interval; below half the bound "
+                    + "it falls back by one per frame. 0 disables (replays of old frames would count as late).");
+
+    public static final ConfigOption<Integer> KEY_MAX_INTERVAL = ConfigOptions.key("key.max-interval")
+            .intType().defaultValue(0)
+            .withDescription("Longest key interval the overload rule may raise a stream to; 0 = twice the key "
+                    + "interval.");
+
+    public static final ConfigOption<Boolean> KEY_STAGGER = ConfigOptions.key("key.stagger")
+            .booleanType().defaultValue(false)
+            .withDescription("Spread the streams' key-frame phases by a hash of the stream id, so streams that start "
+                    + "together do not all take key frames on the same seqs (false: key frames at seq 0, K, 2K...).");
+
+    public static final ConfigOption<Boolean> FRAMES_DECODE_BEFORE_KEYBY = ConfigOptions.key("frames.decode-before-keyby")
+            .booleanType().defaultValue(false)
+            .withDescription("Decode and resize frames in the validation step, on the source's thread, so decoding "
+                    + "overlaps inference; the keyBy exchange then carries model-size RGB instead of the encoded "
+                    + "image (about 20x the bytes at the bundled size: mind the network between TaskManagers).");
+
     /** All options, for documentation and the CLI's help. */
     public static List<ConfigOption<?>> all() {
         return List.of(BOOTSTRAP_SERVERS, GROUP_ID, TOPIC_FRAMES, TOPIC_MASKS, TOPIC_DLQ, STARTING_OFFSETS,
                 TRANSACTIONAL_ID_PREFIX, SOURCE_BOUNDED, DELIVERY_GUARANTEE, MODEL_DIR, KEY_INTERVAL, KEY_MAX_SEQ_GAP,
                 KEY_MAX_TIME_GAP, STATE_TTL, STATE_MASK_PRECISION, INFERENCE_DEVICE, INFERENCE_CUDA_DEVICE, INFERENCE_THREADS,
                 FRAMES_MAX_BYTES, FRAMES_MAX_PIXELS, KAFKA_CONNECT_TIMEOUT, KAFKA_TRANSACTION_TIMEOUT,
-                STATE_KEY_IMAGE, STATE_KEY_IMAGE_JPEG_QUALITY);
+                STATE_KEY_IMAGE, STATE_KEY_IMAGE_JPEG_QUALITY,
+                INFERENCE_BATCH_MAX, INFERENCE_BATCH_WAIT, OVERLOAD_LAG_BOUND, KEY_MAX_INTERVAL, KEY_STAGGER,
+                FRAMES_DECODE_BEFORE_KEYBY);
     }
 
     /** The value of a required option (one without a default), or an error naming the key. */

@@ -63,6 +63,15 @@ public final class KeyFramePolicy implements Serializable {
     /** The reason this frame must be a key frame, or null to propagate from {@code key}. */
     public Reason decide(KeyFrameState key, StreamCursor cursor, String modelId, long seq, long ts, int width,
             int height) {
+        return decide(key, cursor, modelId, seq, ts, width, height, keyInterval);
+    }
+
+    /**
+     * As {@link #decide(KeyFrameState, StreamCursor, String, long, long, int, int)} with the interval in force for
+     * the stream ({@link OverloadPolicy}) in place of the configured one.
+     */
+    public Reason decide(KeyFrameState key, StreamCursor cursor, String modelId, long seq, long ts, int width,
+            int height, int interval) {
         if (key == null || cursor == null) {
             return Reason.NO_STATE;
         }
@@ -78,7 +87,7 @@ public final class KeyFramePolicy implements Serializable {
         if (maxTimeGapMs > 0 && ts - cursor.lastTs() > maxTimeGapMs) {
             return Reason.TIME_GAP;
         }
-        if (cursor.framesSinceKey() + 1 >= keyInterval) {
+        if (cursor.framesSinceKey() + 1 >= interval) {
             return Reason.INTERVAL;
         }
         return null;

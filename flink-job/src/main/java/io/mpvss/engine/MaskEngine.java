@@ -16,7 +16,12 @@ import io.mpvss.state.KeyFrameState;
 import io.mpvss.state.MaskPrecision;
 import io.mpvss.state.StateCompaction;
 import io.mpvss.state.StreamCursor;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.function.LongSupplier;
 
 /**
  * The per-frame work of MPVSS, free of Flink: a stream's state and one of its frames in, the frame's mask document
@@ -28,25 +33,51 @@ import java.util.Objects;
  * nothing between calls, so it is safe to share across streams; the model sessions it uses are shared per JVM by
  * {@link ModelBundle}. A frame that cannot be processed is an {@link InvalidFrameException} with its dead-letter
  * error class, and the state passed in stays the stream's state.
+ *
+ * <p><b>Batches.</b> {@link #processBatch} runs the frames of several streams through one segmentor call (the key
+ * frames) and one propagator call (the others), which a GPU needs to be used at all. A stream's second frame in a
+ * batch depends on its first one's key decision and new state, so a batch is cut into rounds: round r holds the
+ * r-th frame of each stream in the batch, and rounds run one after the other, each reading the state the previous
+ * one wrote. The state is read and written through {@link States}, once per frame, so the Flink operator can set
+ * the current key per frame.
  */
 public final class MaskEngine {
 
     /**
-     * The outcome of one frame: the document to emit, the stream's new cursor, and the new key frame when this was
-     * one (null otherwise: the stored key frame stays, so a propagated frame never rewrites it).
+     * The outcome of one frame: the document to emit, the stream's new cursor, the new key frame when this was
+     * one (null otherwise: the stored key frame stays, so a propagated frame never rewrites it), and the key
+     * interval in force for the stream after this frame (see {@link OverloadPolicy}).
      */
     public record Step(MaskDocument document, StreamCursor cursor, KeyFrameState newKeyFrame,
-            KeyFramePolicy.Reason reason, double inferenceMs) {
+            KeyFramePolicy.Reason reason, double inferenceMs, int keyInterval) {
 
         public boolean keyFrame() {
             return reason != null;
         }
     }
 
+    /** A stream's state as the engine reads it: key frame and cursor (null if none), interval in force (0 = base). */
+    public record StreamState(KeyFrameState key, StreamCursor cursor, int keyInterval) {
+        public static final StreamState NONE = new StreamState(null, null, 0);
+    }
+
+    /** Where {@link #processBatch} reads and writes the streams' state (keyed state in the operator, a map elsewhere). */
+    public interface States {
+        StreamState read(String stream) throws Exception;
+
+        /** Called once per frame that succeeded, in the stream's order, before the stream's next frame is read. */
+        void write(String stream, Step step) throws Exception;
+    }
+
+    /** One frame's result in a batch: a step, or the error that sends it to the dead letters (state untouched). */
+    public record Outcome(Frame frame, Step step, InvalidFrameException error) {}
+
     private final ModelBundle bundle;
     private final ModelManifest manifest;
     private final KeyFramePolicy policy;
     private final StateCompaction stateCompaction;
+    private final OverloadPolicy overload;
+    private final LongSupplier clock;
     private final long maxFramePixels;
     private final String[] classNames;
 
@@ -56,14 +87,17 @@ public final class MaskEngine {
         int interval = b.keyInterval > 0 ? b.keyInterval : manifest.keyInterval();
         this.policy = new KeyFramePolicy(interval, b.maxSeqGap, b.maxTimeGapMs);
         this.stateCompaction = b.stateCompaction;
+        int maxInterval = b.maxKeyInterval > 0 ? b.maxKeyInterval : 2 * interval;
+        this.overload = new OverloadPolicy(interval, maxInterval, b.lagBoundMs, b.stagger);
+        this.clock = b.clock;
         this.maxFramePixels = b.maxFramePixels;
         this.classNames = manifest.classNames();
     }
 
     /**
      * An engine on an opened bundle. The builder starts from neutral values (the manifest's key interval, no gap
-     * rules, no state compaction, no pixel limit), not from the job's defaults: those are declared once, in JobOptions, and
-     * the operator passes them all.
+     * rules, no overload rule, no state compaction, no pixel limit), not from the job's defaults: those are declared once, in
+     * JobOptions, and the operator passes them all.
      */
     public static Builder builder(ModelBundle bundle) {
         return new Builder(bundle);
@@ -73,57 +107,231 @@ public final class MaskEngine {
         return policy;
     }
 
+    public OverloadPolicy overload() {
+        return overload;
+    }
+
     public ModelManifest manifest() {
         return manifest;
     }
 
     /** One frame of a stream whose key frame and cursor are {@code key} and {@code cursor} (both null if none). */
     public Step process(Frame frame, KeyFrameState key, StreamCursor cursor) throws InvalidFrameException {
+        return process(frame, new StreamState(key, cursor, 0));
+    }
+
+    /** One frame of a stream in state {@code state}. */
+    public Step process(Frame frame, StreamState state) throws InvalidFrameException {
+        Step[] result = new Step[1];
+        Outcome o;
+        try {
+            o = processBatch(List.of(frame), new States() {
+                @Override
+                public StreamState read(String stream) {
+                    return state;
+                }
+
+                @Override
+                public void write(String stream, Step step) {
+                    result[0] = step;
+                }
+            }).get(0);
+        } catch (InvalidFrameException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e); // the States above throw nothing
+        }
+        if (o.error() != null) {
+            throw o.error();
+        }
+        return result[0];
+    }
+
+    /**
+     * Frames of any streams, in arrival order; one outcome per frame, in the same order. Each round (at most one
+     * frame per stream, see the class comment) makes one segmentor call for its key frames and one propagator call
+     * for the others; a frame's state is read just before and written just after its round. A bad frame is an
+     * outcome with an error and does not affect the others. Exceptions of {@code states} are passed on.
+     */
+    public List<Outcome> processBatch(List<Frame> frames, States states) throws Exception {
+        Outcome[] outcomes = new Outcome[frames.size()];
+        // round of each frame = how many frames of its stream came before it in this batch
+        Map<String, Integer> seen = new HashMap<>();
+        List<List<Integer>> rounds = new ArrayList<>();
+        for (int i = 0; i < frames.size(); i++) {
+            int r = seen.merge(frames.get(i).stream(), 1, Integer::sum) - 1;
+            if (r == rounds.size()) {
+                rounds.add(new ArrayList<>());
+            }
+            rounds.get(r).add(i);
+        }
+        for (List<Integer> round : rounds) {
+            runRound(frames, round, states, outcomes);
+        }
+        return List.of(outcomes);
+    }
+
+    /** A frame of a round, decoded and decided, waiting for its inference call. */
+    private static final class Pending {
+        final int index;
+        final Frame frame;
+        final StreamState state;
+        final int width;
+        final int height;
+        final byte[] image;
+        final KeyFramePolicy.Reason reason;
+        final int keyInterval;
+        byte[] semantic;
+        SegmentorOutput segmented;
+        InvalidFrameException error;
+
+        Pending(int index, Frame frame, StreamState state, int width, int height, byte[] image,
+                KeyFramePolicy.Reason reason, int keyInterval) {
+            this.index = index;
+            this.frame = frame;
+            this.state = state;
+            this.width = width;
+            this.height = height;
+            this.image = image;
+            this.reason = reason;
+            this.keyInterval = keyInterval;
+        }
+    }
+
+    private void runRound(List<Frame> frames, List<Integer> round, States states, Outcome[] outcomes)
+            throws Exception {
+        List<Pending> keys = new ArrayList<>();
+        List<Pending> propagated = new ArrayList<>();
+        long now = clock.getAsLong();
+        for (int i : round) {
+            Frame frame = frames.get(i);
+            StreamState state = states.read(frame.stream());
+            try {
+                Pending p = prepare(i, frame, state == null ? StreamState.NONE : state, now);
+                (p.reason != null ? keys : propagated).add(p);
+            } catch (InvalidFrameException e) {
+                outcomes[i] = new Outcome(frame, null, e);
+            }
+        }
+        long t0 = System.nanoTime();
+        if (!keys.isEmpty()) {
+            segment(keys);
+        }
+        if (!propagated.isEmpty()) {
+            propagate(propagated);
+        }
+        // the round's inference time, shared by its frames (one call per graph)
+        double inferenceMs = (System.nanoTime() - t0) / 1e6;
+        for (List<Pending> group : List.of(keys, propagated)) {
+            for (Pending p : group) {
+                if (p.error != null) {
+                    outcomes[p.index] = new Outcome(p.frame, null, p.error);
+                    continue;
+                }
+                Step step = finish(p, inferenceMs);
+                states.write(p.frame.stream(), step);
+                outcomes[p.index] = new Outcome(p.frame, step, null);
+            }
+        }
+    }
+
+    /** Stale check, decode, resize, interval in force, key decision: everything before inference. */
+    private Pending prepare(int index, Frame frame, StreamState state, long now) throws InvalidFrameException {
+        StreamCursor cursor = state.cursor();
         if (cursor != null && frame.seq <= cursor.lastSeq()) {
             throw new InvalidFrameException(WireFormat.ERR_STALE_OR_DUPLICATE, "seq " + frame.seq + " of stream '"
                     + frame.stream() + "' is not above the last accepted seq " + cursor.lastSeq());
         }
-        FrameDecoder.Rgb rgb = FrameDecoder.decode(frame.record, maxFramePixels);
-        byte[] image = FrameDecoder.resizeBilinear(rgb.pixels(), rgb.width(), rgb.height(), manifest.width(),
-                manifest.height());
-        KeyFramePolicy.Reason reason = policy.decide(key, cursor, bundle.modelId(), frame.seq, frame.captureTs,
-                rgb.width(), rgb.height());
+        int width;
+        int height;
+        byte[] image;
+        if (frame.modelRgb != null && frame.modelRgb.length == manifest.width() * manifest.height() * 3) {
+            // decoded before keyBy (frames.decode-before-keyby)
+            image = frame.modelRgb;
+            width = frame.width;
+            height = frame.height;
+        } else {
+            FrameDecoder.Rgb rgb = FrameDecoder.decode(frame.record, maxFramePixels);
+            image = FrameDecoder.resizeBilinear(rgb.pixels(), rgb.width(), rgb.height(), manifest.width(),
+                    manifest.height());
+            width = rgb.width();
+            height = rgb.height();
+        }
+        int interval = overload.interval(state.keyInterval(), now - frame.captureTs);
+        KeyFramePolicy.Reason reason = policy.decide(state.key(), cursor, bundle.modelId(), frame.seq,
+                frame.captureTs, width, height, interval);
+        return new Pending(index, frame, state, width, height, image, reason, interval);
+    }
 
-        long t0 = System.nanoTime();
-        byte[] semantic;
-        KeyFrameState newKey = null;
-        long keySeq;
-        int framesSinceKey;
+    private void segment(List<Pending> ps) {
         try {
-            if (reason != null) {
-                SegmentorOutput so = bundle.segment(image);
-                newKey = KeyFrameState.of(bundle.modelId(), frame.seq, frame.captureTs, rgb.width(), rgb.height(),
-                        image, manifest.width(), manifest.height(), so, stateCompaction);
-                semantic = so.semantic();
-                keySeq = frame.seq;
-                framesSinceKey = 0;
-            } else {
-                PropagatorOutput po = bundle.propagate(new PropagatorInput(key.image(), image, key.queries(),
-                        key.classLogits(), key.maskLogits()));
-                semantic = po.semantic();
-                keySeq = key.keySeq();
-                framesSinceKey = cursor.framesSinceKey() + 1;
+            List<SegmentorOutput> outs = bundle.segment(ps.stream().map(p -> p.image).toList());
+            for (int j = 0; j < ps.size(); j++) {
+                ps.get(j).segmented = outs.get(j);
+                ps.get(j).semantic = outs.get(j).semantic();
+            }
+        } catch (InferenceException | IllegalArgumentException e) {
+            if (ps.size() == 1) {
+                ps.get(0).error = inferenceFailed(e);
+                return;
+            }
+            // one frame can fail a whole call: run them one by one so only that frame is a dead letter
+            for (Pending p : ps) {
+                segment(List.of(p));
+            }
+        }
+    }
+
+    private void propagate(List<Pending> ps) {
+        try {
+            List<PropagatorOutput> outs = bundle.propagate(ps.stream().map(p -> {
+                KeyFrameState key = p.state.key();
+                return new PropagatorInput(key.image(), p.image, key.queries(), key.classLogits(), key.maskLogits());
+            }).toList());
+            for (int j = 0; j < ps.size(); j++) {
+                ps.get(j).semantic = outs.get(j).semantic();
             }
         } catch (InferenceException | IllegalArgumentException e) {
             // IllegalArgumentException: tensors that do not fit the graphs (e.g. a state written by a bundle with
             // the same name@version but other sizes); the frame is reported, the stream's state stays.
-            throw new InvalidFrameException(WireFormat.ERR_INFERENCE_FAILED, String.valueOf(e.getMessage()), e);
+            if (ps.size() == 1) {
+                ps.get(0).error = inferenceFailed(e);
+                return;
+            }
+            for (Pending p : ps) {
+                propagate(List.of(p));
+            }
         }
-        double inferenceMs = (System.nanoTime() - t0) / 1e6;
+    }
 
-        MaskDocument doc = document(frame, rgb.width(), rgb.height(), semantic, reason, keySeq);
-        return new Step(doc, new StreamCursor(frame.seq, frame.captureTs, framesSinceKey), newKey, reason,
-                inferenceMs);
+    private static InvalidFrameException inferenceFailed(RuntimeException e) {
+        return new InvalidFrameException(WireFormat.ERR_INFERENCE_FAILED, String.valueOf(e.getMessage()), e);
+    }
+
+    /** The new state (key frame compacted, cursor) and the document of an inferred frame. */
+    private Step finish(Pending p, double inferenceMs) {
+        Frame frame = p.frame;
+        KeyFrameState newKey = null;
+        long keySeq;
+        int framesSinceKey;
+        if (p.reason != null) {
+            newKey = KeyFrameState.of(bundle.modelId(), frame.seq, frame.captureTs, p.width, p.height, p.image,
+                    manifest.width(), manifest.height(), p.segmented, stateCompaction);
+            keySeq = frame.seq;
+            framesSinceKey = p.reason == KeyFramePolicy.Reason.INTERVAL ? 0
+                    : overload.phase(frame.stream(), p.keyInterval);
+        } else {
+            keySeq = p.state.key().keySeq();
+            framesSinceKey = p.state.cursor().framesSinceKey() + 1;
+        }
+        MaskDocument doc = document(frame, p.width, p.height, p.semantic, p.reason, keySeq, p.keyInterval);
+        return new Step(doc, new StreamCursor(frame.seq, frame.captureTs, framesSinceKey), newKey, p.reason,
+                inferenceMs, p.keyInterval);
     }
 
     /** The mask document of a frame from the model-resolution label map. */
     private MaskDocument document(Frame frame, int width, int height, byte[] semantic, KeyFramePolicy.Reason reason,
-            long keySeq) {
+            long keySeq, int keyInterval) {
         byte[] labels = FrameDecoder.resizeNearest(semantic, manifest.width(), manifest.height(), width, height);
         MaskDocument doc = new MaskDocument();
         doc.setStream(frame.stream());
@@ -132,6 +340,7 @@ public final class MaskEngine {
         doc.setKeyFrame(reason != null);
         doc.setKeySeq(keySeq);
         doc.setKeyReason(reason == null ? null : reason.code());
+        doc.setKeyInterval(keyInterval);
         doc.setModel(bundle.modelId());
         doc.setWidth(width);
         doc.setHeight(height);
@@ -153,13 +362,20 @@ public final class MaskEngine {
         return counts;
     }
 
-    /** Settings of an engine; zero for the key interval means the manifest's, zero for a gap disables its rule. */
+    /**
+     * Settings of an engine; zero for the key interval means the manifest's, zero for a gap disables its rule, zero
+     * for the maximum interval means twice the interval, a zero lag bound disables the overload rule.
+     */
     public static final class Builder {
         private final ModelBundle bundle;
         private int keyInterval;
         private long maxSeqGap;
         private long maxTimeGapMs;
         private StateCompaction stateCompaction = StateCompaction.FULL;
+        private int maxKeyInterval;
+        private long lagBoundMs;
+        private boolean stagger;
+        private LongSupplier clock = System::currentTimeMillis;
         private long maxFramePixels = Long.MAX_VALUE;
 
         private Builder(ModelBundle bundle) {
@@ -175,6 +391,11 @@ public final class MaskEngine {
             stateCompaction = new StateCompaction(v, stateCompaction.keyImage(), stateCompaction.jpegQuality());
             return this;
         }
+        public Builder maxKeyInterval(int v) { maxKeyInterval = v; return this; }
+        public Builder lagBoundMs(long v) { lagBoundMs = v; return this; }
+        public Builder stagger(boolean v) { stagger = v; return this; }
+        /** Epoch-ms clock that lag is measured with (the operator passes Flink's processing time). */
+        public Builder clock(LongSupplier v) { clock = Objects.requireNonNull(v); return this; }
         public Builder maxFramePixels(long v) { maxFramePixels = v; return this; }
 
         public MaskEngine build() {

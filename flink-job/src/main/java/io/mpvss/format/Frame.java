@@ -16,6 +16,14 @@ public class Frame {
     public long seq;
     /** {@code mpvss.ts}, capture time in epoch ms. */
     public long captureTs;
+    /**
+     * The image already decoded and resized to the model's input size (RGB24), when the validator decoded it
+     * ({@code frames.decode-before-keyby}); null when the keyed operator decodes {@link #record} itself.
+     */
+    public byte[] modelRgb;
+    /** The frame's own width and height, set with {@link #modelRgb}. */
+    public int width;
+    public int height;
 
     public Frame() {}
 
@@ -54,6 +62,18 @@ public class Frame {
         return new Frame(r, seq, ts);
     }
 
+    /**
+     * Decodes the image and resizes it to {@code modelWidth x modelHeight} (what the keyed operator would do), so
+     * that this work runs where the frame enters the job, in parallel with inference.
+     */
+    public Frame decodeTo(int modelWidth, int modelHeight, long maxPixels) throws InvalidFrameException {
+        FrameDecoder.Rgb rgb = FrameDecoder.decode(record, maxPixels);
+        modelRgb = FrameDecoder.resizeBilinear(rgb.pixels(), rgb.width(), rgb.height(), modelWidth, modelHeight);
+        width = rgb.width();
+        height = rgb.height();
+        return this;
+    }
+
     /** The stream id (the record key). */
     public String stream() {
         return record.key;
@@ -61,7 +81,8 @@ public class Frame {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Frame f && seq == f.seq && captureTs == f.captureTs && Objects.equals(record, f.record);
+        return o instanceof Frame f && seq == f.seq && captureTs == f.captureTs && Objects.equals(record, f.record)
+                && width == f.width && height == f.height && java.util.Arrays.equals(modelRgb, f.modelRgb);
     }
 
     @Override

@@ -19,8 +19,8 @@ import java.util.Map;
  * Flink's own serializer. Per-class pixel counts are held as two parallel arrays, in the manifest's class-id
  * order, because a map would lose that order inside Flink; the JSON shows them as an ordered object.
  */
-@JsonPropertyOrder({"schema", "stream", "seq", "capture_ts", "key_frame", "key_seq", "key_reason", "model", "width",
-        "height", "label_map_png", "class_pixels", "processing_ms", "emitted_ts"})
+@JsonPropertyOrder({"schema", "stream", "seq", "capture_ts", "key_frame", "key_seq", "key_reason", "key_interval", "model",
+        "width", "height", "label_map_png", "class_pixels", "processing_ms", "emitted_ts"})
 @JsonInclude(JsonInclude.Include.ALWAYS)
 @JsonIgnoreProperties(ignoreUnknown = true)
 public class MaskDocument {
@@ -43,6 +43,10 @@ public class MaskDocument {
     private long keySeq;
     @JsonProperty("key_reason")
     private String keyReason;
+    /** The key interval in force for the stream (raised under overload); optional, absent when not known. */
+    @JsonProperty("key_interval")
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    private Integer keyInterval;
     @JsonProperty("model")
     private String model;
     @JsonProperty("width")
@@ -115,6 +119,8 @@ public class MaskDocument {
     public void setKeySeq(long keySeq) { this.keySeq = keySeq; }
     public String getKeyReason() { return keyReason; }
     public void setKeyReason(String keyReason) { this.keyReason = keyReason; }
+    public Integer getKeyInterval() { return keyInterval; }
+    public void setKeyInterval(Integer keyInterval) { this.keyInterval = keyInterval; }
     public String getModel() { return model; }
     public void setModel(String model) { this.model = model; }
     public int getWidth() { return width; }
@@ -146,6 +152,7 @@ public class MaskDocument {
                 && width == d.width && height == d.height && Double.compare(processingMs, d.processingMs) == 0
                 && emittedTs == d.emittedTs && java.util.Objects.equals(schema, d.schema)
                 && java.util.Objects.equals(stream, d.stream) && java.util.Objects.equals(keyReason, d.keyReason)
+                && java.util.Objects.equals(keyInterval, d.keyInterval)
                 && java.util.Objects.equals(model, d.model) && Arrays.equals(labelMapPng, d.labelMapPng)
                 && Arrays.equals(classNames, d.classNames) && Arrays.equals(classCounts, d.classCounts);
     }

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.configuration.CheckpointingOptions;
@@ -194,7 +195,8 @@ public final class MpvssJob {
     }
 
     /**
-     * The pipeline between any source and sinks: validate -> keyBy(stream id) -> MaskPropagation. Checks the model
+     * The pipeline between any source and sinks: validate -> keyBy(stream id) -> MaskPropagation (a keyed operator that may batch frames
+     * across streams). Checks the model
      * bundle here, on the client, so that a bad {@code model.dir} fails before the job is submitted.
      */
     public static Outputs build(DataStream<FrameRecord> frames, ReadableConfig conf) {
@@ -211,16 +213,17 @@ public final class MpvssJob {
                 m.queries(), m.numClasses(), settings.modelDir());
 
         SingleOutputStreamOperator<Frame> valid = frames
-                .process(new FrameValidator(settings.maxFrameBytes()))
+                .process(settings.decodeBeforeKeyBy()
+                        ? new FrameValidator(settings.maxFrameBytes(), m.width(), m.height(), settings.maxFramePixels())
+                        : new FrameValidator(settings.maxFrameBytes()))
                 .returns(Frame.class)
                 // Same parallelism as the source, so it chains to it: a rebalance here would reorder a stream.
                 .setParallelism(frames.getParallelism())
                 .name("validate").uid("validate");
         SingleOutputStreamOperator<MaskDocument> masks = valid
                 .keyBy(new StreamId(), Types.STRING)
-                .process(new MaskPropagation(settings))
-                .returns(MaskDocument.class)
-                .name("mask-propagation").uid("mask-propagation");
+                .transform("mask-propagation", TypeInformation.of(MaskDocument.class), new MaskPropagation(settings))
+                .uid("mask-propagation");
         DataStream<FrameRecord> dead = valid.getSideOutput(MaskPropagation.DEAD_LETTERS)
                 .union(masks.getSideOutput(MaskPropagation.DEAD_LETTERS));
         return new Outputs(masks, dead);
@@ -240,6 +243,12 @@ public final class MpvssJob {
                 .stateTtl(conf.get(JobOptions.STATE_TTL))
                 .maxFrameBytes(conf.get(JobOptions.FRAMES_MAX_BYTES))
                 .maxFramePixels(conf.get(JobOptions.FRAMES_MAX_PIXELS))
+                .batchMax(conf.get(JobOptions.INFERENCE_BATCH_MAX))
+                .batchWait(conf.get(JobOptions.INFERENCE_BATCH_WAIT))
+                .overloadLagBound(conf.get(JobOptions.OVERLOAD_LAG_BOUND))
+                .maxKeyInterval(nonNegative(JobOptions.KEY_MAX_INTERVAL.key(), conf.get(JobOptions.KEY_MAX_INTERVAL)))
+                .stagger(conf.get(JobOptions.KEY_STAGGER))
+                .decodeBeforeKeyBy(conf.get(JobOptions.FRAMES_DECODE_BEFORE_KEYBY))
                 .build();
     }
 

@@ -3,9 +3,9 @@ package io.mpvss.operator;
 import io.mpvss.config.JobOptions;
 import io.mpvss.engine.KeyFramePolicy;
 import io.mpvss.engine.MaskEngine;
+import io.mpvss.engine.OverloadPolicy;
 import io.mpvss.format.Frame;
 import io.mpvss.format.FrameRecord;
-import io.mpvss.format.InvalidFrameException;
 import io.mpvss.format.MaskDocument;
 import io.mpvss.model.InferenceOptions;
 import io.mpvss.model.InvalidBundleException;
@@ -20,34 +20,50 @@ import io.mpvss.state.StreamCursorSerializer;
 import java.io.Serializable;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.ScheduledFuture;
 import org.apache.flink.annotation.VisibleForTesting;
-import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeutils.base.IntSerializer;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
-import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
-import org.apache.flink.util.Collector;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
 
 /**
- * The MPVSS operator, keyed by stream id: holds each stream's key frame and cursor in keyed state and hands every
- * frame with its stream's state to the {@link MaskEngine}, which decodes it, segments it (key frame: segmentor.onnx,
- * state replaced) or propagates the key frame to it (propagator.onnx, key -> current), and builds one
- * {@link MaskDocument} per frame at the frame's own resolution. This class keeps what is Flink's: state access and
- * TTL, metrics, the dead-letter side output, the model's lifecycle.
+ * The MPVSS operator, keyed by stream id: holds each stream's key frame and cursor in keyed state and hands frames
+ * with their streams' state to the {@link MaskEngine}, which decodes them, segments them (key frames:
+ * segmentor.onnx, state replaced) or propagates the key frame to them (propagator.onnx, key -> current), and builds
+ * one {@link MaskDocument} per frame at the frame's own resolution. This class keeps what is Flink's: state access
+ * and TTL, the batch buffer, metrics, the dead-letter side output, the model's lifecycle.
  *
- * <p>Per stream, records arrive in Kafka partition order and are processed in that order; a frame whose seq is not
- * above the last accepted seq (a duplicate or a late, stale frame) goes to the dead-letter output as
- * {@code stale-or-duplicate}. Every other failure (undecodable image, inference error) also goes there with its
- * error class and leaves the stream's state as it was, so good frames are never affected by bad ones. The frames
- * reaching this operator passed {@link FrameValidator} (a {@link Frame} has a stream id, seq and capture time).
- * See docs/formats.md for the full rules.
+ * <p><b>Cross-stream batches</b> ({@code inference.batch.max} > 1), the way Flink's bundle operators do it: frames
+ * are buffered in memory, not in state, and the buffer is run as one batch through the engine when it is full, when
+ * its first frame has waited {@code inference.batch.wait} (a processing-time callback), before every checkpoint
+ * barrier ({@link #prepareSnapshotPreBarrier}: every frame before the barrier is processed, its state written and
+ * its document emitted before the snapshot, so nothing is in flight inside a checkpoint), before a watermark is
+ * forwarded, and at the end of input. The engine reads and writes each
+ * frame's state through {@link MaskEngine.States}, for which this operator sets the current key per frame. With a
+ * batch of 1 (the default) every frame is processed as it arrives, as a plain keyed function would.
+ *
+ * <p>Per stream, records arrive in Kafka partition order and are processed in that order (the engine cuts a batch
+ * into rounds of at most one frame per stream); a frame whose seq is not above the last accepted seq (a duplicate or
+ * a late, stale frame) goes to the dead-letter output as {@code stale-or-duplicate}. Every other failure
+ * (undecodable image, inference error) also goes there with its error class and leaves the stream's state as it
+ * was, so good frames are never affected by bad ones. The frames reaching this operator passed
+ * {@link FrameValidator} (a {@link Frame} has a stream id, seq and capture time). See docs/formats.md for the full
+ * rules.
  */
-public class MaskPropagation extends KeyedProcessFunction<String, Frame, MaskDocument> {
-    private static final long serialVersionUID = 1L;
+public class MaskPropagation extends AbstractStreamOperator<MaskDocument>
+        implements OneInputStreamOperator<Frame, MaskDocument> {
+    private static final long serialVersionUID = 2L;
 
     /** Dead letters: the original record plus error headers (written to {@code frames-dlq}). */
     public static final OutputTag<FrameRecord> DEAD_LETTERS =
@@ -55,6 +71,8 @@ public class MaskPropagation extends KeyedProcessFunction<String, Frame, MaskDoc
 
     static final String KEY_STATE = "key-frame";
     static final String CURSOR_STATE = "stream-cursor";
+    /** The key interval in force for the stream under the overload rule (absent: the configured one). */
+    static final String INTERVAL_STATE = "key-interval";
 
     private final Settings settings;
 
@@ -62,6 +80,10 @@ public class MaskPropagation extends KeyedProcessFunction<String, Frame, MaskDoc
     private transient MaskEngine engine;
     private transient ValueState<KeyFrameState> keyState;
     private transient ValueState<StreamCursor> cursorState;
+    private transient ValueState<Integer> intervalState;
+    private transient KeyedStates states;
+    private transient List<StreamRecord<Frame>> buffer;
+    private transient ScheduledFuture<?> flushTimer;
     private transient OperatorMetrics metrics;
 
     public MaskPropagation(Settings settings) {
@@ -69,7 +91,8 @@ public class MaskPropagation extends KeyedProcessFunction<String, Frame, MaskDoc
     }
 
     @Override
-    public void open(OpenContext ctx) {
+    public void open() throws Exception {
+        super.open();
         try {
             bundle = ModelBundle.open(Path.of(settings.modelDir), settings.inference);
         } catch (InvalidBundleException e) {
@@ -82,11 +105,17 @@ public class MaskPropagation extends KeyedProcessFunction<String, Frame, MaskDoc
                 .maxSeqGap(settings.maxSeqGap)
                 .maxTimeGapMs(settings.maxTimeGap.toMillis())
                 .stateCompaction(settings.stateCompaction())
+                .maxKeyInterval(settings.maxKeyInterval)
+                .lagBoundMs(settings.overloadLagBound.toMillis())
+                .stagger(settings.stagger)
+                // processing time, so that tests can drive the lag with the harness's clock
+                .clock(() -> getProcessingTimeService().getCurrentProcessingTime())
                 .maxFramePixels(settings.maxFramePixels)
                 .build();
 
         ValueStateDescriptor<KeyFrameState> kd = new ValueStateDescriptor<>(KEY_STATE, KeyFrameStateSerializer.INSTANCE);
         ValueStateDescriptor<StreamCursor> cd = new ValueStateDescriptor<>(CURSOR_STATE, StreamCursorSerializer.INSTANCE);
+        ValueStateDescriptor<Integer> id = new ValueStateDescriptor<>(INTERVAL_STATE, IntSerializer.INSTANCE);
         if (settings.stateTtl != null && !settings.stateTtl.isZero() && !settings.stateTtl.isNegative()) {
             // Read-and-write refresh: a stream that still sends frames keeps its key frame however old it is.
             StateTtlConfig ttl = StateTtlConfig.newBuilder(settings.stateTtl)
@@ -95,14 +124,57 @@ public class MaskPropagation extends KeyedProcessFunction<String, Frame, MaskDoc
                     .build();
             kd.enableTimeToLive(ttl);
             cd.enableTimeToLive(ttl);
+            id.enableTimeToLive(ttl);
         }
         keyState = getRuntimeContext().getState(kd);
         cursorState = getRuntimeContext().getState(cd);
+        intervalState = getRuntimeContext().getState(id);
+        states = new KeyedStates();
+        buffer = new ArrayList<>(Math.max(1, settings.batchMax));
         metrics = OperatorMetrics.register(getRuntimeContext().getMetricGroup(), bundle.executionProvider());
     }
 
     @Override
+    public void processElement(StreamRecord<Frame> element) throws Exception {
+        buffer.add(element);
+        if (buffer.size() >= settings.batchMax) {
+            flush();
+        } else if (buffer.size() == 1) {
+            long due = getProcessingTimeService().getCurrentProcessingTime() + settings.batchWait.toMillis();
+            flushTimer = getProcessingTimeService().registerTimer(due, t -> {
+                flushTimer = null;
+                flush();
+            });
+        }
+    }
+
+    /** Nothing buffered may cross a checkpoint barrier: the snapshot then holds every buffered frame's outcome. */
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        flush();
+        super.prepareSnapshotPreBarrier(checkpointId);
+    }
+
+    /** A watermark must not overtake the frames before it. */
+    @Override
+    public void processWatermark(Watermark mark) throws Exception {
+        flush();
+        super.processWatermark(mark);
+    }
+
+    /** End of input (bounded source, stop-with-savepoint): run what is buffered. */
+    @Override
+    public void finish() throws Exception {
+        flush();
+        super.finish();
+    }
+
+    @Override
     public void close() throws Exception {
+        if (flushTimer != null) {
+            flushTimer.cancel(false);
+            flushTimer = null;
+        }
         if (bundle != null) {
             bundle.close();
             bundle = null;
@@ -110,35 +182,87 @@ public class MaskPropagation extends KeyedProcessFunction<String, Frame, MaskDoc
         super.close();
     }
 
-    @Override
-    public void processElement(Frame frame, Context ctx, Collector<MaskDocument> out) throws Exception {
+    /** Runs the buffered frames as one batch and emits their documents and dead letters. */
+    private void flush() throws Exception {
+        if (flushTimer != null) {
+            flushTimer.cancel(false);
+            flushTimer = null;
+        }
+        if (buffer == null || buffer.isEmpty()) {
+            return; // nothing buffered, or open() failed before the buffer existed
+        }
+        List<StreamRecord<Frame>> batch = buffer;
+        buffer = new ArrayList<>(Math.max(1, settings.batchMax));
         long t0 = System.nanoTime();
-        MaskEngine.Step step;
-        try {
-            step = engine.process(frame, keyState.value(), cursorState.value());
-        } catch (InvalidFrameException e) {
-            metrics.deadLetter(e.errorClass());
-            ctx.output(DEAD_LETTERS, frame.record.asDeadLetter(e));
-            return;
+        List<Frame> frames = new ArrayList<>(batch.size());
+        for (StreamRecord<Frame> r : batch) {
+            frames.add(r.getValue());
         }
-        if (step.newKeyFrame() != null) {
-            keyState.update(step.newKeyFrame());
-            metrics.keyFrame(step.inferenceMs());
-            metrics.stateBytes(KeyFrameStateSerializer.serializedSize(step.newKeyFrame()));
-        } else {
-            metrics.propagated(step.inferenceMs());
+        List<MaskEngine.Outcome> outcomes = engine.processBatch(frames, states);
+        metrics.batch(frames.size());
+        for (int i = 0; i < outcomes.size(); i++) {
+            MaskEngine.Outcome o = outcomes.get(i);
+            StreamRecord<Frame> in = batch.get(i);
+            if (o.error() != null) {
+                metrics.deadLetter(o.error().errorClass());
+                output.collect(DEAD_LETTERS, withTimestampOf(in, o.frame().record.asDeadLetter(o.error())));
+                continue;
+            }
+            MaskEngine.Step step = o.step();
+            if (step.newKeyFrame() != null) {
+                metrics.keyFrame(step.inferenceMs());
+                metrics.stateBytes(KeyFrameStateSerializer.serializedSize(step.newKeyFrame()));
+            } else {
+                metrics.propagated(step.inferenceMs());
+            }
+            metrics.lag(o.frame().captureTs);
+            MaskDocument doc = o.step().document();
+            // time in the operator for the frame's batch (decode, inference, encode), not the wait for it to fill
+            doc.setProcessingMs((System.nanoTime() - t0) / 1e6);
+            doc.setEmittedTs(System.currentTimeMillis());
+            output.collect(withTimestampOf(in, doc));
         }
-        metrics.lag(frame.captureTs);
-        cursorState.update(step.cursor());
-        MaskDocument doc = step.document();
-        doc.setProcessingMs((System.nanoTime() - t0) / 1e6);
-        doc.setEmittedTs(System.currentTimeMillis());
-        out.collect(doc);
+    }
+
+    private static <T> StreamRecord<T> withTimestampOf(StreamRecord<?> in, T value) {
+        return in.hasTimestamp() ? new StreamRecord<>(value, in.getTimestamp()) : new StreamRecord<>(value);
+    }
+
+    /** The engine's view of keyed state: the current key is set to the frame's stream for every read and write. */
+    private final class KeyedStates implements MaskEngine.States {
+        @Override
+        public MaskEngine.StreamState read(String stream) throws Exception {
+            setCurrentKey(stream);
+            Integer k = intervalState.value();
+            return new MaskEngine.StreamState(keyState.value(), cursorState.value(), k == null ? 0 : k);
+        }
+
+        @Override
+        public void write(String stream, MaskEngine.Step step) throws Exception {
+            setCurrentKey(stream);
+            if (step.newKeyFrame() != null) {
+                keyState.update(step.newKeyFrame());
+            }
+            cursorState.update(step.cursor());
+            if (engine.overload().enabled()) {
+                intervalState.update(step.keyInterval());
+            }
+        }
     }
 
     @VisibleForTesting
     KeyFramePolicy policy() {
         return engine.policy();
+    }
+
+    @VisibleForTesting
+    OverloadPolicy overload() {
+        return engine.overload();
+    }
+
+    @VisibleForTesting
+    int buffered() {
+        return buffer.size();
     }
 
     /** The operator's settings (built from JobOptions by the job, or directly by tests). */
@@ -156,6 +280,12 @@ public class MaskPropagation extends KeyedProcessFunction<String, Frame, MaskDoc
         final Duration stateTtl;
         final int maxFrameBytes;
         final long maxFramePixels;
+        final int batchMax;
+        final Duration batchWait;
+        final Duration overloadLagBound;
+        final int maxKeyInterval;
+        final boolean stagger;
+        final boolean decodeBeforeKeyBy;
 
         private Settings(Builder b) {
             this.modelDir = Objects.requireNonNull(b.modelDir, "modelDir");
@@ -169,6 +299,28 @@ public class MaskPropagation extends KeyedProcessFunction<String, Frame, MaskDoc
             this.stateTtl = b.stateTtl;
             this.maxFrameBytes = b.maxFrameBytes;
             this.maxFramePixels = b.maxFramePixels;
+            if (b.batchMax < 1) {
+                throw new IllegalArgumentException("inference.batch.max must be >= 1, found " + b.batchMax);
+            }
+            this.batchMax = b.batchMax;
+            this.batchWait = Objects.requireNonNull(b.batchWait, "batchWait");
+            this.overloadLagBound = Objects.requireNonNull(b.overloadLagBound, "overloadLagBound");
+            if (batchWait.isNegative() || overloadLagBound.isNegative()) {
+                throw new IllegalArgumentException("inference.batch.wait and overload.lag-bound must be >= 0");
+            }
+            this.maxKeyInterval = b.maxKeyInterval;
+            this.stagger = b.stagger;
+            this.decodeBeforeKeyBy = b.decodeBeforeKeyBy;
+        }
+
+        /** Whether the validator decodes the frames ({@code frames.decode-before-keyby}). */
+        public boolean decodeBeforeKeyBy() {
+            return decodeBeforeKeyBy;
+        }
+
+        /** The decoder's pixel limit ({@code frames.max-pixels}). */
+        public long maxFramePixels() {
+            return maxFramePixels;
         }
 
         public static Builder builder(String modelDir) {
@@ -211,6 +363,12 @@ public class MaskPropagation extends KeyedProcessFunction<String, Frame, MaskDoc
             private Duration stateTtl = JobOptions.STATE_TTL.defaultValue();
             private int maxFrameBytes = JobOptions.FRAMES_MAX_BYTES.defaultValue();
             private long maxFramePixels = JobOptions.FRAMES_MAX_PIXELS.defaultValue();
+            private int batchMax = JobOptions.INFERENCE_BATCH_MAX.defaultValue();
+            private Duration batchWait = JobOptions.INFERENCE_BATCH_WAIT.defaultValue();
+            private Duration overloadLagBound = JobOptions.OVERLOAD_LAG_BOUND.defaultValue();
+            private int maxKeyInterval = JobOptions.KEY_MAX_INTERVAL.defaultValue();
+            private boolean stagger = JobOptions.KEY_STAGGER.defaultValue();
+            private boolean decodeBeforeKeyBy = JobOptions.FRAMES_DECODE_BEFORE_KEYBY.defaultValue();
 
             private Builder(String modelDir) {
                 this.modelDir = modelDir;
@@ -230,6 +388,15 @@ public class MaskPropagation extends KeyedProcessFunction<String, Frame, MaskDoc
             public Builder stateTtl(Duration v) { stateTtl = v; return this; }
             public Builder maxFrameBytes(int v) { maxFrameBytes = v; return this; }
             public Builder maxFramePixels(long v) { maxFramePixels = v; return this; }
+            /** Frames per inference batch (1 = none). */
+            public Builder batchMax(int v) { batchMax = v; return this; }
+            public Builder batchWait(Duration v) { batchWait = v; return this; }
+            /** Zero disables the overload rule. */
+            public Builder overloadLagBound(Duration v) { overloadLagBound = v; return this; }
+            /** 0 = twice the key interval. */
+            public Builder maxKeyInterval(int v) { maxKeyInterval = v; return this; }
+            public Builder stagger(boolean v) { stagger = v; return this; }
+            public Builder decodeBeforeKeyBy(boolean v) { decodeBeforeKeyBy = v; return this; }
 
             public Settings build() {
                 new StateCompaction(maskPrecision, keyImage, keyImageJpegQuality); // refuses a bad quality here

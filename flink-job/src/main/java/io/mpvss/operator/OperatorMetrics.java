@@ -1,7 +1,5 @@
 package io.mpvss.operator;
 
-import java.util.HashMap;
-import java.util.Map;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.Histogram;
@@ -39,17 +37,22 @@ public final class OperatorMetrics {
     private final Histogram segmentorLatency;
     private final Histogram propagatorLatency;
     private final Meter framesPerSecond;
-    private final Map<String, Counter> deadLetters = new HashMap<>();
+    private final Counter inferenceBatches;
+    private final Histogram batchSize;
+    private final DeadLetterCounters deadLetters;
     private volatile long keyFrameStateBytes = -1;
     private volatile long lagMs = -1;
 
     private OperatorMetrics(MetricGroup operatorGroup, String executionProvider) {
         group = operatorGroup.addGroup(GROUP);
+        deadLetters = new DeadLetterCounters(group);
         keyFrames = group.counter("keyFrames");
         propagatedFrames = group.counter("propagatedFrames");
         segmentorLatency = group.histogram("segmentorLatencyMs", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
         propagatorLatency = group.histogram("propagatorLatencyMs",
                 new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        inferenceBatches = group.counter("inferenceBatches");
+        batchSize = group.histogram("batchSize", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
         framesPerSecond = group.meter("framesPerSecond", new MeterView(RATE_SECONDS));
         group.gauge("keyFrameStateBytes", (Gauge<Long>) () -> keyFrameStateBytes);
         group.gauge("lagMs", (Gauge<Long>) () -> lagMs);
@@ -82,9 +85,15 @@ public final class OperatorMetrics {
         framesPerSecond.markEvent();
     }
 
+    /** The operator ran a batch of this many buffered frames (inference.batch.max; 1 when batching is off). */
+    public void batch(int frames) {
+        inferenceBatches.inc();
+        batchSize.update(frames);
+    }
+
     /** A record went to the dead-letter output with this error class (docs/formats.md lists the classes). */
     public void deadLetter(String errorClass) {
-        deadLetters.computeIfAbsent(errorClass, c -> group.addGroup(ERROR_CLASS, c).counter("deadLetters")).inc();
+        deadLetters.count(errorClass);
     }
 
     /** The serialized size of the key-frame state just written for a stream (KeyFrameStateSerializer). */
@@ -98,7 +107,6 @@ public final class OperatorMetrics {
     }
 
     long deadLetterCount(String errorClass) {
-        Counter c = deadLetters.get(errorClass);
-        return c == null ? 0 : c.getCount();
+        return deadLetters.countOf(errorClass);
     }
 }

@@ -36,7 +36,6 @@ import java.util.stream.Collectors;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
-import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterAll;
@@ -79,7 +78,7 @@ class MaskPropagationHarnessTest {
         final List<FrameRecord> dead = new ArrayList<>();
 
         Harness(MaskPropagation.Settings s) throws Exception {
-            super(new KeyedProcessOperator<>(new MaskPropagation(s)), Frame::stream, Types.STRING);
+            super(new MaskPropagation(s), Frame::stream, Types.STRING);
             this.maxFrameBytes = s.maxFrameBytes();
         }
     }

@@ -80,12 +80,14 @@ class OperatorMetricsTest {
 
         assertEquals(java.util.Set.of("mpvss.keyFrames", "mpvss.propagatedFrames", "mpvss.segmentorLatencyMs",
                 "mpvss.propagatorLatencyMs", "mpvss.framesPerSecond", "mpvss.keyFrameStateBytes", "mpvss.lagMs",
-                "mpvss.provider=CPU.executionProvider"), m.keySet());
+                "mpvss.provider=CPU.executionProvider", "mpvss.inferenceBatches", "mpvss.batchSize"), m.keySet());
         assertEquals(-1L, ((Gauge<?>) m.get("mpvss.keyFrameStateBytes")).getValue(), "no key frame yet");
         assertEquals(-1L, ((Gauge<?>) m.get("mpvss.lagMs")).getValue(), "no frame yet");
         assertEquals(1, ((Gauge<?>) m.get("mpvss.provider=CPU.executionProvider")).getValue());
 
+        metrics.batch(1);
         metrics.keyFrame(31.6);
+        metrics.batch(2);
         metrics.stateBytes(660_029);
         metrics.propagated(15.2);
         metrics.propagated(14.9);
@@ -97,6 +99,8 @@ class OperatorMetricsTest {
 
         assertEquals(1, ((Counter) m.get("mpvss.keyFrames")).getCount());
         assertEquals(2, ((Counter) m.get("mpvss.propagatedFrames")).getCount());
+        assertEquals(2, ((Counter) m.get("mpvss.inferenceBatches")).getCount());
+        assertEquals(2, ((Histogram) m.get("mpvss.batchSize")).getStatistics().getMax());
         Histogram seg = (Histogram) m.get("mpvss.segmentorLatencyMs");
         assertEquals(1, seg.getCount());
         assertEquals(32, seg.getStatistics().getMax(), "whole milliseconds");
@@ -111,5 +115,19 @@ class OperatorMetricsTest {
         assertEquals(1, ((Counter) m.get("mpvss.error_class=stale-or-duplicate.deadLetters")).getCount());
         assertEquals(2, metrics.deadLetterCount("undecodable-image"));
         assertInstanceOf(Gauge.class, m.get("mpvss.provider=CPU.executionProvider"));
+    }
+
+    /** The validate step counts its dead letters under the same names (DeadLetterCounters, as FrameValidator.open). */
+    @Test
+    void theValidateStepsDeadLettersUseTheSameNames() {
+        Map<String, Metric> m = new TreeMap<>();
+        DeadLetterCounters validate = DeadLetterCounters.register(new Recording(m, ""));
+        validate.count("missing-header");
+        validate.count("missing-header");
+        validate.count("empty-key");
+        assertEquals(java.util.Set.of("mpvss.error_class=missing-header.deadLetters",
+                "mpvss.error_class=empty-key.deadLetters"), m.keySet());
+        assertEquals(2, ((Counter) m.get("mpvss.error_class=missing-header.deadLetters")).getCount());
+        assertEquals(2, validate.countOf("missing-header"));
     }
 }

@@ -34,6 +34,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
@@ -70,8 +71,9 @@ import org.junit.jupiter.api.io.TempDir;
  *       started (start-cluster.sh waits for it to register); the job recovers from its last checkpoint;</li>
  *   <li>after the recovery, more frames; then stop.sh stops the job with a savepoint;</li>
  *   <li>submit.sh --from-savepoint at parallelism 2 (rescale up), more frames, stop with a savepoint;</li>
- *   <li>submit.sh --from-savepoint at parallelism 1 (rescale down), more frames and one undecodable record; the
- *       TaskManager's Prometheus endpoint is scraped for the operator's metrics.</li>
+ *   <li>submit.sh --from-savepoint at parallelism 1 (rescale down), more frames, one undecodable record and one
+ *       without mpvss.seq (dead letters of the keyed operator and of the validate step); the TaskManager's
+ *       Prometheus endpoint is scraped for the operators' metrics.</li>
  * </ol>
  * Read back with read_committed: exactly one mask per frame, key frames exactly where an uninterrupted run puts them
  * (no key frame forced by a failure or a restore: the first frame after each restore has key_frame=false and the
@@ -199,6 +201,11 @@ class StandaloneClusterTest {
                         new RecordHeader(WireFormat.HEADER_SEQ, "0".getBytes(StandardCharsets.UTF_8)),
                         new RecordHeader(WireFormat.HEADER_TS, Long.toString(T0).getBytes(StandardCharsets.UTF_8)))))
                         .get();
+                // and one the validate step answers before the key-by: no mpvss.seq header
+                p.send(new ProducerRecord<>("frames", null, T0, "no-seq-cam".getBytes(StandardCharsets.UTF_8),
+                        "not an image either".getBytes(StandardCharsets.UTF_8), List.of(
+                        new RecordHeader(WireFormat.HEADER_TS, Long.toString(T0).getBytes(StandardCharsets.UTF_8)))))
+                        .get();
             }
             String job3 = lastLine(script("submit.sh", concat(List.of("--from-savepoint", sp2, "--parallelism", "1"),
                     job)));
@@ -244,11 +251,12 @@ class StandaloneClusterTest {
                 }
             }
         }
-        // nothing replayed into the operator twice (that would be a stale-or-duplicate dead letter): only the garbage
-        List<ConsumerRecord<byte[], byte[]>> dead = readAll("frames-dlq", 1);
-        assertEquals(1, dead.size(), "dead letters");
-        assertEquals(WireFormat.ERR_UNDECODABLE_IMAGE, new String(
-                dead.get(0).headers().lastHeader(WireFormat.DLQ_ERROR_CLASS).value(), StandardCharsets.UTF_8));
+        // nothing replayed into the operator twice (that would be a stale-or-duplicate dead letter): only the two bad records
+        List<ConsumerRecord<byte[], byte[]>> dead = readAll("frames-dlq", 2);
+        assertEquals(2, dead.size(), "dead letters");
+        assertEquals(Set.of(WireFormat.ERR_UNDECODABLE_IMAGE, WireFormat.ERR_MISSING_HEADER), dead.stream()
+                .map(r -> new String(r.headers().lastHeader(WireFormat.DLQ_ERROR_CLASS).value(), StandardCharsets.UTF_8))
+                .collect(java.util.stream.Collectors.toSet()));
     }
 
     /** Scrapes the TaskManager's /metrics until the operator's metrics show the last job's frames. */
@@ -268,9 +276,17 @@ class StandaloneClusterTest {
         while (System.nanoTime() < deadline) {
             String body = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + tmMetricsPort
                     + "/metrics")).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
-            ours = Sample.parse(body).stream().filter(x -> x.name.startsWith(prefix)
+            List<Sample> all = Sample.parse(body);
+            ours = all.stream().filter(x -> x.name.startsWith(prefix)
                     && "mask_propagation".equals(x.labels.get("operator_name"))).toList();
             problem = metricsProblem(ours, prefix, wantKeys, wantPropagated);
+            boolean validated = all.stream().anyMatch(x -> x.name.equals(prefix + "error_class_deadLetters")
+                    && "validate".equals(x.labels.get("operator_name"))
+                    && promLabel(WireFormat.ERR_MISSING_HEADER).equals(x.labels.get("error_class")) && x.value == 1);
+            if (problem == null && !validated) {
+                problem = "no error_class_deadLetters{operator_name=\"validate\",error_class=\""
+                        + promLabel(WireFormat.ERR_MISSING_HEADER) + "\"} 1";
+            }
             if (problem == null) {
                 System.out.println("cluster: scraped " + ours.size() + " mpvss samples, e.g. "
                         + ours.stream().filter(x -> x.name.endsWith("keyFrames") || x.name.endsWith("lagMs")

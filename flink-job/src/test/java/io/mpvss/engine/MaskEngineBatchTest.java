@@ -1,0 +1,211 @@
+package io.mpvss.engine;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mpvss.format.Frame;
+import io.mpvss.format.FrameRecord;
+import io.mpvss.format.InvalidFrameException;
+import io.mpvss.format.LabelMapPng;
+import io.mpvss.format.MaskDocument;
+import io.mpvss.format.TestFrames;
+import io.mpvss.format.WireFormat;
+import io.mpvss.model.InferenceOptions;
+import io.mpvss.model.ModelBundle;
+import io.mpvss.model.TestBundles;
+import io.mpvss.state.MaskPrecision;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** {@link MaskEngine#processBatch} against the same frames one by one, on the real bundle. */
+class MaskEngineBatchTest {
+    static final int W = 256;
+    static final int H = 128;
+
+    static ModelBundle bundle;
+
+    @BeforeAll
+    static void open() {
+        bundle = ModelBundle.open(TestBundles.dir(), InferenceOptions.cpu());
+    }
+
+    @AfterAll
+    static void close() {
+        bundle.close();
+    }
+
+    /** A stream's state in a map, as a tool would hold it; counts reads and writes per stream. */
+    static final class MapStates implements MaskEngine.States {
+        final Map<String, MaskEngine.StreamState> states = new HashMap<>();
+        final List<String> log = new ArrayList<>();
+
+        @Override
+        public MaskEngine.StreamState read(String stream) {
+            log.add("read " + stream);
+            return states.getOrDefault(stream, MaskEngine.StreamState.NONE);
+        }
+
+        @Override
+        public void write(String stream, MaskEngine.Step step) {
+            log.add("write " + stream);
+            MaskEngine.StreamState old = states.getOrDefault(stream, MaskEngine.StreamState.NONE);
+            states.put(stream, new MaskEngine.StreamState(
+                    step.newKeyFrame() != null ? step.newKeyFrame() : old.key(), step.cursor(), step.keyInterval()));
+        }
+    }
+
+    static Frame frame(String stream, long seq) {
+        long ts = 1_000_000L + seq * 40;
+        return new Frame(FrameRecord.of(stream, seq, ts, TestFrames.jpeg(W, H, stream.hashCode() & 7, seq)), seq, ts);
+    }
+
+    static MaskEngine engine() {
+        return MaskEngine.builder(bundle).keyInterval(3).maxSeqGap(3).maxTimeGapMs(2000)
+                .maskPrecision(MaskPrecision.FP16).build();
+    }
+
+    /**
+     * Three streams interleaved unevenly (so a batch holds two or three frames of one stream), a duplicate and an
+     * undecodable frame among them; the batched engine must give each frame what the one-by-one engine gives it:
+     * the same key decisions, key seqs, dead letters, and label maps.
+     */
+    @Test
+    void batchesGiveWhatFramesOneByOneGive() throws Exception {
+        List<Frame> in = new ArrayList<>();
+        long[] next = new long[3];
+        String[] streams = {"cam-a", "cam-b", "cam-c"};
+        int[] pattern = {0, 1, 0, 0, 2, 1, 0, 2, 2, 2, 1, 0, 1, 1, 0, 2, 0, 1, 2, 0, 0, 1, 2, 1};
+        for (int i = 0; i < pattern.length; i++) {
+            int s = pattern[i];
+            in.add(frame(streams[s], next[s]++));
+            if (i == 6) {
+                in.add(frame("cam-a", 1)); // a duplicate of an earlier frame
+            }
+            if (i == 12) {
+                long seq = next[1]++;
+                in.add(new Frame(FrameRecord.of("cam-b", seq, 1_000_000L + seq * 40, new byte[] {1, 2, 3}), seq,
+                        1_000_000L + seq * 40));
+            }
+        }
+        MaskEngine engine = engine();
+        MapStates one = new MapStates();
+        List<MaskEngine.Outcome> sequential = new ArrayList<>();
+        for (Frame f : in) {
+            sequential.addAll(engine.processBatch(List.of(f), one));
+        }
+        for (int batch : new int[] {4, 7}) {
+            MapStates many = new MapStates();
+            List<MaskEngine.Outcome> batched = new ArrayList<>();
+            for (int i = 0; i < in.size(); i += batch) {
+                batched.addAll(engine.processBatch(in.subList(i, Math.min(in.size(), i + batch)), many));
+            }
+            assertEquals(in.size(), batched.size());
+            int keys = 0;
+            int differing = 0;
+            int pixels = 0;
+            for (int i = 0; i < in.size(); i++) {
+                MaskEngine.Outcome a = sequential.get(i);
+                MaskEngine.Outcome b = batched.get(i);
+                assertEquals(in.get(i), b.frame(), "outcomes come in input order");
+                if (a.error() != null) {
+                    assertNotNull(b.error(), "frame " + i);
+                    assertEquals(a.error().errorClass(), b.error().errorClass());
+                    continue;
+                }
+                assertNull(b.error(), "frame " + i);
+                MaskDocument da = a.step().document();
+                MaskDocument db = b.step().document();
+                assertEquals(da.isKeyFrame(), db.isKeyFrame(), "frame " + i);
+                assertEquals(da.getKeySeq(), db.getKeySeq(), "frame " + i);
+                assertEquals(da.getKeyReason(), db.getKeyReason(), "frame " + i);
+                byte[] la = LabelMapPng.decode(da.getLabelMapPng());
+                byte[] lb = LabelMapPng.decode(db.getLabelMapPng());
+                for (int p = 0; p < la.length; p++) {
+                    if (la[p] != lb[p]) {
+                        differing++;
+                    }
+                }
+                pixels += la.length;
+                keys += da.isKeyFrame() ? 1 : 0;
+            }
+            System.out.printf("batch %d: %d of %d label pixels differ from batch 1%n", batch, differing, pixels);
+            assertEquals(0, differing, "batch " + batch + ": label pixels differing from batch 1");
+            assertTrue(keys >= 6, "key frames seen: " + keys);
+            assertEquals(one.states.keySet(), many.states.keySet());
+            for (String s : streams) {
+                assertEquals(one.states.get(s).cursor(), many.states.get(s).cursor(), s);
+                assertArrayEquals(one.states.get(s).key().maskLogits(), many.states.get(s).key().maskLogits(), s);
+                assertArrayEquals(one.states.get(s).key().queries(), many.states.get(s).key().queries(), s);
+            }
+        }
+        assertEquals(WireFormat.ERR_STALE_OR_DUPLICATE, sequential.get(7).error().errorClass());
+    }
+
+    /** Each frame's state is read right before and written right after its round, in the stream's order. */
+    @Test
+    void aStreamsSecondFrameInABatchReadsWhatItsFirstWrote() throws Exception {
+        MapStates st = new MapStates();
+        List<MaskEngine.Outcome> out = engine().processBatch(
+                List.of(frame("cam-a", 0), frame("cam-b", 0), frame("cam-a", 1), frame("cam-a", 2)), st);
+        assertEquals(List.of("read cam-a", "read cam-b", "write cam-a", "write cam-b",
+                "read cam-a", "write cam-a", "read cam-a", "write cam-a"), st.log);
+        assertTrue(out.get(0).step().keyFrame());
+        assertNull(out.get(2).step().reason(), "propagated from the key frame the same batch took");
+        assertEquals(0L, out.get(3).step().document().getKeySeq());
+    }
+
+    /** Invalid frames come back as outcomes with their error class, the good ones around them are processed. */
+    @Test
+    void aBadFrameInABatchIsAnOutcomeNotAFailure() throws Exception {
+        Frame garbage = new Frame(FrameRecord.of("cam-x", 0, 1L, new byte[] {9, 9}), 0, 1L);
+        List<MaskEngine.Outcome> out = engine().processBatch(List.of(frame("cam-a", 0), garbage, frame("cam-b", 0)),
+                new MapStates());
+        InvalidFrameException e = out.get(1).error();
+        assertNotNull(e);
+        assertEquals(WireFormat.ERR_UNDECODABLE_IMAGE, e.errorClass());
+        assertNotNull(out.get(0).step());
+        assertNotNull(out.get(2).step());
+    }
+
+    /**
+     * With key.stagger, streams that start together take their interval key frames on different seqs; the key
+     * interval between them stays K.
+     */
+    @Test
+    void staggeredStreamsSpreadTheirKeyFrames() throws Exception {
+        MaskEngine engine = MaskEngine.builder(bundle).keyInterval(3).stagger(true).build();
+        MapStates st = new MapStates();
+        String[] streams = {"cam-0", "cam-1", "cam-2"};
+        java.util.Map<String, List<Long>> keys = new java.util.TreeMap<>();
+        for (long seq = 0; seq < 7; seq++) {
+            List<Frame> round = new ArrayList<>();
+            for (String s : streams) {
+                round.add(frame(s, seq));
+            }
+            for (MaskEngine.Outcome o : engine.processBatch(round, st)) {
+                if (o.step().keyFrame()) {
+                    keys.computeIfAbsent(o.frame().stream(), x -> new ArrayList<>()).add(o.frame().seq);
+                }
+            }
+        }
+        // phase = hashCode mod 3: "cam-0".."cam-2" hash to consecutive values, so each stream has its own phase
+        java.util.Set<Long> second = new java.util.HashSet<>();
+        for (String s : streams) {
+            List<Long> k = keys.get(s);
+            assertEquals(0L, k.get(0), s + " starts with a key frame");
+            long p = engine.overload().phase(s, 3);
+            assertEquals(3 - p, k.get(1), s + ": first interval shortened by its phase " + p);
+            assertEquals(3L, k.get(2) - k.get(1), s);
+            second.add(k.get(1));
+        }
+        assertEquals(3, second.size(), "the streams' key frames fall on different seqs: " + keys);
+    }
+}
