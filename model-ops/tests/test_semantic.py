@@ -28,7 +28,7 @@ def test_config_default_is_the_trained_formulation_and_names_are_checked():
     d.pop("semantic")  # configs saved before 1.2.0 have no such field
     assert M.MpvssConfig.from_dict(d).semantic == "full"
     assert M.preset("tiny", semantic="full-nhwc").semantic == "full-nhwc"
-    with pytest.raises(AssertionError):
+    with pytest.raises(ValueError):
         M.preset("tiny", semantic="s3-prob")
 
 

@@ -4,12 +4,16 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
+import io.mpvss.config.JobOptions;
+import io.mpvss.config.RecordSizes;
 import io.mpvss.format.WireFormat;
 import io.mpvss.kafka.EmbeddedKafka;
+import org.apache.kafka.clients.admin.NewTopic;
 
 /**
  * {@code mpvss kafka}: a single-node Kafka broker (KRaft, in this JVM) for local work with {@code mpvss run}, the
@@ -21,9 +25,13 @@ final class KafkaCommand {
             "usage: mpvss kafka [options]",
             "  Starts one Apache Kafka broker (KRaft, broker + controller) in this process and waits for Ctrl-C.",
             "  It listens on a free port, printed as 'bootstrap servers: localhost:PORT'. Data is temporary.",
-            "  --topics                   also create frames, masks (and frames-dlq), one partition each per",
-            "                             --partitions",
+            "  --topics                   also create frames, masks and frames-dlq as kafka-config/topics.properties",
+            "                             specifies them (replication factor 1; frames-dlq 1 partition)",
             "  --partitions N             partitions of frames and masks with --topics (default 2)",
+            "  --frames.max-bytes N       the job's frames.max-bytes (default 4194304): the broker's message.max.bytes",
+            "                             and, with --topics, the frames and frames-dlq max.message.bytes derive from",
+            "                             it as for mpvss topics, so that every frame the job reads fits as a dead letter",
+            "  --spec FILE                topic specifications (default kafka-config/topics.properties)",
             "  --bootstrap-file FILE      write the bootstrap servers to FILE once the broker is up (for scripts)");
 
     private KafkaCommand() {
@@ -33,20 +41,41 @@ final class KafkaCommand {
         boolean topics = args.getBoolean("topics", false);
         int partitions = args.getPositiveInt("partitions", 2);
         Path file = args.getPath("bootstrap-file", null);
+        Integer framesMaxBytes = args.has("frames.max-bytes") ? args.getPositiveInt("frames.max-bytes", 1) : null;
+        Path specFile = RepoPaths.resolve(args.get("spec", null), "kafka-config/topics.properties");
         args.rejectUnknown();
+        TopicSpecs specs = null;
+        if (topics) {
+            if (!Files.isRegularFile(specFile)) {
+                throw new UsageException("no topic spec file: " + specFile);
+            }
+            specs = TopicSpecs.read(specFile);
+        }
+        int maxBytes;
+        try {
+            maxBytes = RecordSizes.checked(framesMaxBytes != null ? framesMaxBytes
+                    : specs != null ? specs.framesMaxBytes() : JobOptions.FRAMES_MAX_BYTES.defaultValue());
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        // the broker takes the largest record of any topic: the largest dead letter, or more where the spec says so
+        int brokerMax = Math.max(RecordSizes.deadLetterBytes(maxBytes), EmbeddedKafka.MAX_MESSAGE_BYTES);
         CountDownLatch stopped = new CountDownLatch(1);
         CountDownLatch finished = new CountDownLatch(1);
-        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
-            if (topics) {
-                Map<String, Integer> t = new LinkedHashMap<>();
-                t.put(WireFormat.DEFAULT_FRAMES_TOPIC, partitions);
-                t.put(WireFormat.DEFAULT_MASKS_TOPIC, partitions);
-                t.put(WireFormat.DEFAULT_DLQ_TOPIC, 1);
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(Map.of("message.max.bytes", String.valueOf(brokerMax),
+                "replica.fetch.max.bytes", String.valueOf(brokerMax)))) {
+            if (specs != null) {
+                List<NewTopic> t = new ArrayList<>();
+                for (TopicSpecs.Spec s : specs.withFramesMaxBytes(maxBytes).topics()) {
+                    boolean dlq = s.name().equals(WireFormat.DEFAULT_DLQ_TOPIC);
+                    t.add(s.with(dlq ? 1 : partitions, (short) 1).toNewTopic());
+                }
                 kafka.createTopics(t);
             }
             out.println("bootstrap servers: " + kafka.bootstrapServers());
             if (topics) {
-                out.println("topics: frames, masks (" + partitions + " partitions each), frames-dlq");
+                out.println("topics: frames, masks (" + partitions + " partitions each), frames-dlq; frames.max-bytes "
+                        + maxBytes);
             }
             if (file != null) {
                 Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
