@@ -108,6 +108,8 @@ class RunReliabilityTest {
                 "did you mean --parallelism.default?");
         assertOneLineRefusal(mpvss("run", "--kafka.bootstrap-servers", "h:1", "--key.interval", "-1"),
                 "key.interval must be >= 0");
+        assertOneLineRefusal(mpvss("run", "--kafka.bootstrap-servers", "h:1", "--masks.max-bytes", "1000"),
+                "--masks.max-bytes", "'1000' is out of range");
     }
 
     // ---- item 4: an unreachable broker, missing topics
@@ -271,6 +273,57 @@ class RunReliabilityTest {
         assertEquals(String.valueOf(oversized), header(cut, WireFormat.DLQ_TRUNCATED));
         assertTrue(cut.value().length < oversized && cut.value().length > oversized - 8192, "cut to fit, not emptied");
         dead.stream().filter(d -> d != cut).forEach(d -> assertEquals(null, header(d, WireFormat.DLQ_TRUNCATED)));
+    }
+
+    /**
+     * A mask that would not fit the masks topic is a dead letter (mask-too-large), not a sink failure that restarts
+     * the job on the same frame for ever; the frames around it get their masks. masks.max-bytes is the masks
+     * topic's max.message.bytes, and the start-up check refuses a topic smaller than that.
+     */
+    @Test
+    void aMaskTooLargeForTheMasksTopicIsADeadLetterAndTheJobKeepsRunning() throws Exception {
+        int masksMaxBytes = RecordSizes.HEADROOM_BYTES + 3000; // documents up to 3000 bytes: a 64x32 frame's fits
+        kafka.createTopics(List.of(new NewTopic("mtl-frames", 1, (short) 1),
+                new NewTopic("mtl-masks", 1, (short) 1).configs(Map.of("max.message.bytes",
+                        String.valueOf(masksMaxBytes))),
+                new NewTopic("mtl-dlq", 1, (short) 1).configs(Map.of("max.message.bytes",
+                        String.valueOf(EmbeddedKafka.MAX_MESSAGE_BYTES)))));
+        try (KafkaProducer<String, byte[]> p = producer(Map.of())) {
+            p.send(frame("mtl-frames", "cam", 0, image(64, 32, 0, "jpg")));
+            p.send(frame("mtl-frames", "cam", 1, image(640, 360, 1, "jpg"))); // its document: about 4.6 KB
+            p.send(frame("mtl-frames", "cam", 2, image(64, 32, 2, "jpg")));
+            p.flush();
+        }
+        List<String> args = List.of("--kafka.bootstrap-servers", kafka.bootstrapServers(),
+                "--kafka.topic.frames", "mtl-frames", "--kafka.topic.masks", "mtl-masks", "--kafka.topic.dlq", "mtl-dlq",
+                "--kafka.group-id", "mtl", "--kafka.transactional-id-prefix", "mtl", "--source.bounded", "true",
+                "--model.dir", RepoPaths.resolve(null, RepoPaths.BUNDLED_MODEL).toString());
+
+        // the default masks.max-bytes (2 MiB) does not fit this topic: refused at start, naming both numbers
+        List<String> tooBig = new ArrayList<>(List.of("run"));
+        tooBig.addAll(args);
+        assertOneLineRefusal(mpvss(tooBig.toArray(String[]::new)), "mtl-masks", String.valueOf(masksMaxBytes),
+                "masks.max-bytes", String.valueOf(JobOptions.MASKS_MAX_BYTES.defaultValue()));
+
+        Configuration flink = new Configuration();
+        flink.setString("execution.checkpointing.interval", "500 ms");
+        flink.setString("restart-strategy.type", "none"); // a failing sink must fail this test, not loop
+        flink.setString("parallelism.default", "1");
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
+        List<String> jobArgs = new ArrayList<>(args);
+        jobArgs.addAll(List.of("--masks.max-bytes", String.valueOf(masksMaxBytes)));
+        Configuration job = MpvssJob.parseArgs(jobArgs.toArray(String[]::new));
+        MpvssJob.buildKafkaPipeline(env, job);
+        env.execute("mask-too-large");
+
+        List<ConsumerRecord<String, byte[]>> masks = read("mtl-masks", 2, true, Duration.ofSeconds(60));
+        assertEquals(List.of(0L, 2L), masks.stream().map(m -> seqOf(m.value())).toList());
+        List<ConsumerRecord<String, byte[]>> dead = read("mtl-dlq", 1, true, Duration.ofSeconds(60));
+        assertEquals(1, dead.size());
+        assertEquals("1", header(dead.get(0), WireFormat.HEADER_SEQ));
+        assertEquals(WireFormat.ERR_MASK_TOO_LARGE, header(dead.get(0), WireFormat.DLQ_ERROR_CLASS));
+        assertTrue(header(dead.get(0), WireFormat.DLQ_ERROR_MESSAGE).contains("masks.max-bytes"),
+                header(dead.get(0), WireFormat.DLQ_ERROR_MESSAGE));
     }
 
     static long seqOf(byte[] json) {

@@ -121,6 +121,13 @@ public final class JobOptions {
                     + "the sinks' max.request.size and the topics that mpvss topics / mpvss kafka create are derived "
                     + "from it (frames: +64 KiB, frames-dlq: +128 KiB; kafka-config/README.md).");
 
+    public static final ConfigOption<Integer> MASKS_MAX_BYTES = ConfigOptions.key("masks.max-bytes")
+            .intType().defaultValue(2 << 20)
+            .withDescription("Largest mask record (the masks topic's max.message.bytes; kafka-config/topics.properties "
+                    + "creates it with 2 MiB). A frame whose mask document would not fit, with " + RecordSizes.HEADROOM_BYTES
+                    + " bytes left for key and headers, goes to the dead-letter topic as 'mask-too-large' instead of "
+                    + "failing the sink; the start-up check refuses a masks topic with a smaller max.message.bytes.");
+
     public static final ConfigOption<Long> FRAMES_MAX_PIXELS = ConfigOptions.key("frames.max-pixels")
             .longType().defaultValue(7680L * 4320L)
             .withDescription("Frames declaring more pixels go to the dead-letter topic as 'oversized' (checked "
@@ -184,7 +191,7 @@ public final class JobOptions {
         return List.of(BOOTSTRAP_SERVERS, GROUP_ID, TOPIC_FRAMES, TOPIC_MASKS, TOPIC_DLQ, STARTING_OFFSETS,
                 TRANSACTIONAL_ID_PREFIX, SOURCE_BOUNDED, DELIVERY_GUARANTEE, MODEL_DIR, KEY_INTERVAL, KEY_MAX_SEQ_GAP,
                 KEY_MAX_TIME_GAP, STATE_TTL, STATE_MASK_PRECISION, INFERENCE_DEVICE, INFERENCE_CUDA_DEVICE, INFERENCE_THREADS,
-                FRAMES_MAX_BYTES, FRAMES_MAX_PIXELS, KAFKA_CONNECT_TIMEOUT, KAFKA_TRANSACTION_TIMEOUT,
+                FRAMES_MAX_BYTES, MASKS_MAX_BYTES, FRAMES_MAX_PIXELS, KAFKA_CONNECT_TIMEOUT, KAFKA_TRANSACTION_TIMEOUT,
                 STATE_KEY_IMAGE, STATE_KEY_IMAGE_JPEG_QUALITY,
                 INFERENCE_BATCH_MAX, INFERENCE_BATCH_WAIT, OVERLOAD_LAG_BOUND, KEY_MAX_INTERVAL, KEY_STAGGER,
                 FRAMES_DECODE_BEFORE_KEYBY);

@@ -96,6 +96,13 @@ public final class KnownOptions {
                 throw new InvalidOptionException(ex.getMessage());
             }
         }
+        if (given.containsKey(JobOptions.MASKS_MAX_BYTES.key())) {
+            try {
+                RecordSizes.checkedMasks(Configuration.fromMap(given).get(JobOptions.MASKS_MAX_BYTES));
+            } catch (IllegalArgumentException ex) {
+                throw new InvalidOptionException(ex.getMessage());
+            }
+        }
     }
 
     /** What Flink's ParameterTool stores for {@code --key} without a value. */

@@ -40,6 +40,24 @@ public final class RecordSizes {
         return checked(framesMaxBytes) + 2 * HEADROOM_BYTES;
     }
 
+    /**
+     * The largest mask document (JSON value) the job writes to a masks topic of {@code masksMaxBytes}
+     * ({@code masks.max-bytes}): the rest is room for the key and headers.
+     */
+    public static int maskDocumentBytes(int masksMaxBytes) {
+        return checkedMasks(masksMaxBytes) - HEADROOM_BYTES;
+    }
+
+    /** {@code masks.max-bytes} itself, or an error naming the option and the accepted range. */
+    public static int checkedMasks(int masksMaxBytes) {
+        int min = HEADROOM_BYTES + MIN_FRAME_BYTES;
+        if (masksMaxBytes < min || masksMaxBytes > MAX_FRAME_BYTES) {
+            throw new IllegalArgumentException("--" + JobOptions.MASKS_MAX_BYTES.key() + ": '" + masksMaxBytes
+                    + "' is out of range: expected bytes between " + min + " and " + MAX_FRAME_BYTES);
+        }
+        return masksMaxBytes;
+    }
+
     /** The value itself, or an error naming the option and the accepted range. */
     public static int checked(int framesMaxBytes) {
         if (framesMaxBytes < MIN_FRAME_BYTES || framesMaxBytes > MAX_FRAME_BYTES) {

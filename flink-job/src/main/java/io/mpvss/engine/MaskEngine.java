@@ -79,6 +79,7 @@ public final class MaskEngine {
     private final OverloadPolicy overload;
     private final LongSupplier clock;
     private final long maxFramePixels;
+    private final int maxMaskDocumentBytes;
     private final String[] classNames;
 
     private MaskEngine(Builder b) {
@@ -91,6 +92,7 @@ public final class MaskEngine {
         this.overload = new OverloadPolicy(interval, maxInterval, b.lagBoundMs, b.stagger);
         this.clock = b.clock;
         this.maxFramePixels = b.maxFramePixels;
+        this.maxMaskDocumentBytes = b.maxMaskDocumentBytes;
         this.classNames = manifest.classNames();
     }
 
@@ -230,7 +232,10 @@ public final class MaskEngine {
                 }
                 Step step = finish(p, inferenceMs);
                 states.write(p.frame.stream(), step);
-                outcomes[p.index] = new Outcome(p.frame, step, null);
+                InvalidFrameException tooLarge = tooLarge(step.document());
+                // the state moves on either way: the frame was processed, only its mask cannot be delivered
+                outcomes[p.index] = tooLarge == null ? new Outcome(p.frame, step, null)
+                        : new Outcome(p.frame, null, tooLarge);
             }
         }
     }
@@ -302,6 +307,27 @@ public final class MaskEngine {
                 propagate(List.of(p));
             }
         }
+    }
+
+    /**
+     * A document that would not fit the masks topic ({@code masks.max-bytes}) is answered by a dead letter rather
+     * than failing the sink (which would restart the job on the same frame for ever). Serialized only when its
+     * label map alone could come near the limit; the operator sets two numbers after this (32 bytes allowed).
+     */
+    private InvalidFrameException tooLarge(MaskDocument doc) {
+        byte[] png = doc.getLabelMapPng();
+        long base64 = png == null ? 0 : 4L * ((png.length + 2) / 3);
+        if (base64 + 64 * 1024 < maxMaskDocumentBytes) {
+            return null;
+        }
+        int bytes = doc.toJson().length + 32;
+        if (bytes <= maxMaskDocumentBytes) {
+            return null;
+        }
+        return new InvalidFrameException(WireFormat.ERR_MASK_TOO_LARGE, "the mask document of stream '"
+                + doc.getStream() + "' seq " + doc.getSeq() + " takes " + bytes + " bytes, over the "
+                + maxMaskDocumentBytes + " that masks.max-bytes leaves for it (label map " + doc.getWidth() + "x"
+                + doc.getHeight() + ", PNG " + (png == null ? 0 : png.length) + " bytes)");
     }
 
     private static InvalidFrameException inferenceFailed(RuntimeException e) {
@@ -377,6 +403,7 @@ public final class MaskEngine {
         private boolean stagger;
         private LongSupplier clock = System::currentTimeMillis;
         private long maxFramePixels = Long.MAX_VALUE;
+        private int maxMaskDocumentBytes = Integer.MAX_VALUE;
 
         private Builder(ModelBundle bundle) {
             this.bundle = Objects.requireNonNull(bundle, "bundle");
@@ -397,6 +424,8 @@ public final class MaskEngine {
         /** Epoch-ms clock that lag is measured with (the operator passes Flink's processing time). */
         public Builder clock(LongSupplier v) { clock = Objects.requireNonNull(v); return this; }
         public Builder maxFramePixels(long v) { maxFramePixels = v; return this; }
+        /** Largest mask document (JSON bytes) to emit; larger ones are mask-too-large dead letters. */
+        public Builder maxMaskDocumentBytes(int v) { maxMaskDocumentBytes = v; return this; }
 
         public MaskEngine build() {
             return new MaskEngine(this);

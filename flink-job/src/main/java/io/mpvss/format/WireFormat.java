@@ -44,6 +44,7 @@ public final class WireFormat {
     public static final String ERR_UNDECODABLE_IMAGE = "undecodable-image";
     public static final String ERR_STALE_OR_DUPLICATE = "stale-or-duplicate";
     public static final String ERR_INFERENCE_FAILED = "inference-failed";
+    public static final String ERR_MASK_TOO_LARGE = "mask-too-large";
 
     public static final String ENCODING_JPEG = "jpeg";
     public static final String ENCODING_PNG = "png";

@@ -38,12 +38,21 @@ public final class KafkaPreflight {
     private KafkaPreflight() {}
 
     /**
+     * The smallest max.message.bytes a topic the job writes must have.
+     *
+     * @param bytes the limit
+     * @param option the job option it comes from
+     * @param what what the job writes there ("a dead letter")
+     */
+    record RecordLimit(int bytes, String option, String what) {}
+
+    /**
      * @param clientProperties the job's Kafka client properties (TLS/SASL)
      * @param topics the topics the job reads and writes
-     * @param deadLetterTopic the topic whose max.message.bytes must be at least {@code deadLetterBytes}
+     * @param limits written topics whose max.message.bytes must be at least a limit
      */
-    static void check(String servers, Properties clientProperties, List<String> topics, String deadLetterTopic,
-            int deadLetterBytes, Duration timeout) {
+    static void check(String servers, Properties clientProperties, List<String> topics, Map<String, RecordLimit> limits,
+            Duration timeout) {
         Properties p = new Properties();
         p.putAll(clientProperties);
         p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, servers);
@@ -74,20 +83,24 @@ public final class KafkaPreflight {
                         + (missing.size() > 1 ? " do" : " does") + " not exist on " + where + " (create them with "
                         + "./mpvss topics --bootstrap-servers " + servers + ", or kafka-config/create-topics.sh)");
             }
-            ConfigResource dlq = new ConfigResource(ConfigResource.Type.TOPIC, deadLetterTopic);
+            List<ConfigResource> written = limits.keySet().stream()
+                    .map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t)).toList();
             Map<ConfigResource, Config> configs;
             try {
-                configs = admin.describeConfigs(List.of(dlq)).all().get(remaining(deadline), TimeUnit.NANOSECONDS);
+                configs = admin.describeConfigs(written).all().get(remaining(deadline), TimeUnit.NANOSECONDS);
             } catch (ExecutionException e) {
                 // e.g. no DescribeConfigs permission: the size rule is then the operator's to keep (kafka-config/)
                 return;
             }
-            ConfigEntry limit = configs.get(dlq).get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
-            if (limit != null && limit.value() != null && Long.parseLong(limit.value()) < deadLetterBytes) {
-                throw new KafkaUnavailableException("topic " + deadLetterTopic + " on " + where + " takes records up "
-                        + "to " + limit.value() + " bytes (max.message.bytes), but frames.max-bytes needs "
-                        + deadLetterBytes + " for a dead letter: raise its max.message.bytes to " + deadLetterBytes
-                        + " or lower frames.max-bytes (kafka-config/README.md)");
+            for (ConfigResource topic : written) {
+                RecordLimit need = limits.get(topic.name());
+                ConfigEntry limit = configs.get(topic).get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
+                if (limit != null && limit.value() != null && Long.parseLong(limit.value()) < need.bytes()) {
+                    throw new KafkaUnavailableException("topic " + topic.name() + " on " + where + " takes records "
+                            + "up to " + limit.value() + " bytes (max.message.bytes), but " + need.option() + " needs "
+                            + need.bytes() + " for " + need.what() + ": raise its max.message.bytes to " + need.bytes()
+                            + " or lower " + need.option() + " (kafka-config/README.md)");
+                }
             }
         } catch (TimeoutException e) {
             throw new KafkaUnavailableException("cannot reach " + where + within

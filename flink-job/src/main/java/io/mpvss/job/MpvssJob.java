@@ -14,6 +14,7 @@ import io.mpvss.operator.MaskPropagation;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -89,9 +90,8 @@ public final class MpvssJob {
         if (!connectTimeout.isZero() && !connectTimeout.isNegative()) {
             KafkaPreflight.check(JobOptions.required(conf, JobOptions.BOOTSTRAP_SERVERS), JobOptions.kafkaProperties(conf),
                     List.of(conf.get(JobOptions.TOPIC_FRAMES), conf.get(JobOptions.TOPIC_MASKS),
-                            conf.get(JobOptions.TOPIC_DLQ)), conf.get(JobOptions.TOPIC_DLQ),
-                    Integer.parseInt(sinkProducerProperties(conf).getProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG)),
-                    connectTimeout);
+                            conf.get(JobOptions.TOPIC_DLQ)),
+                    recordLimits(conf), connectTimeout);
         }
         buildKafkaPipeline(env, conf);
         return env;
@@ -177,6 +177,18 @@ public final class MpvssJob {
                 .name("kafka-frames-dlq").uid("kafka-frames-dlq");
     }
 
+    /** The written topics' smallest max.message.bytes: frames-dlq for a dead letter, masks for a mask record. */
+    static Map<String, KafkaPreflight.RecordLimit> recordLimits(ReadableConfig conf) {
+        Map<String, KafkaPreflight.RecordLimit> limits = new java.util.LinkedHashMap<>();
+        limits.put(conf.get(JobOptions.TOPIC_MASKS), new KafkaPreflight.RecordLimit(conf.get(JobOptions.MASKS_MAX_BYTES),
+                JobOptions.MASKS_MAX_BYTES.key(), "a mask record"));
+        // the dead-letter rule wins where both are one topic
+        limits.put(conf.get(JobOptions.TOPIC_DLQ), new KafkaPreflight.RecordLimit(
+                RecordSizes.deadLetterBytes(conf.get(JobOptions.FRAMES_MAX_BYTES)), JobOptions.FRAMES_MAX_BYTES.key(),
+                "a dead letter"));
+        return limits;
+    }
+
     /**
      * The sinks' Kafka producer properties: the {@code kafka.properties.*} pass-through, then what the job derives
      * unless given there. {@code max.request.size} from {@code frames.max-bytes} (Kafka's 1 MiB default would make a
@@ -187,8 +199,9 @@ public final class MpvssJob {
     static Properties sinkProducerProperties(ReadableConfig conf) {
         Properties producer = new Properties();
         producer.putAll(JobOptions.kafkaProperties(conf));
-        int deadLetterBytes = RecordSizes.deadLetterBytes(conf.get(JobOptions.FRAMES_MAX_BYTES));
-        producer.putIfAbsent(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(deadLetterBytes));
+        int largest = Math.max(RecordSizes.deadLetterBytes(conf.get(JobOptions.FRAMES_MAX_BYTES)),
+                RecordSizes.checkedMasks(conf.get(JobOptions.MASKS_MAX_BYTES)));
+        producer.putIfAbsent(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(largest));
         producer.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
                 Long.toString(conf.get(JobOptions.KAFKA_TRANSACTION_TIMEOUT).toMillis()));
         return producer;
@@ -243,6 +256,7 @@ public final class MpvssJob {
                 .stateTtl(conf.get(JobOptions.STATE_TTL))
                 .maxFrameBytes(conf.get(JobOptions.FRAMES_MAX_BYTES))
                 .maxFramePixels(conf.get(JobOptions.FRAMES_MAX_PIXELS))
+                .maxMaskBytes(conf.get(JobOptions.MASKS_MAX_BYTES))
                 .batchMax(conf.get(JobOptions.INFERENCE_BATCH_MAX))
                 .batchWait(conf.get(JobOptions.INFERENCE_BATCH_WAIT))
                 .overloadLagBound(conf.get(JobOptions.OVERLOAD_LAG_BOUND))

@@ -1,6 +1,7 @@
 package io.mpvss.operator;
 
 import io.mpvss.config.JobOptions;
+import io.mpvss.config.RecordSizes;
 import io.mpvss.engine.KeyFramePolicy;
 import io.mpvss.engine.MaskEngine;
 import io.mpvss.engine.OverloadPolicy;
@@ -111,6 +112,7 @@ public class MaskPropagation extends AbstractStreamOperator<MaskDocument>
                 // processing time, so that tests can drive the lag with the harness's clock
                 .clock(() -> getProcessingTimeService().getCurrentProcessingTime())
                 .maxFramePixels(settings.maxFramePixels)
+                .maxMaskDocumentBytes(RecordSizes.maskDocumentBytes(settings.maxMaskBytes))
                 .build();
 
         ValueStateDescriptor<KeyFrameState> kd = new ValueStateDescriptor<>(KEY_STATE, KeyFrameStateSerializer.INSTANCE);
@@ -280,6 +282,7 @@ public class MaskPropagation extends AbstractStreamOperator<MaskDocument>
         final Duration stateTtl;
         final int maxFrameBytes;
         final long maxFramePixels;
+        final int maxMaskBytes;
         final int batchMax;
         final Duration batchWait;
         final Duration overloadLagBound;
@@ -299,6 +302,7 @@ public class MaskPropagation extends AbstractStreamOperator<MaskDocument>
             this.stateTtl = b.stateTtl;
             this.maxFrameBytes = b.maxFrameBytes;
             this.maxFramePixels = b.maxFramePixels;
+            this.maxMaskBytes = b.maxMaskBytes;
             if (b.batchMax < 1) {
                 throw new IllegalArgumentException("inference.batch.max must be >= 1, found " + b.batchMax);
             }
@@ -363,6 +367,7 @@ public class MaskPropagation extends AbstractStreamOperator<MaskDocument>
             private Duration stateTtl = JobOptions.STATE_TTL.defaultValue();
             private int maxFrameBytes = JobOptions.FRAMES_MAX_BYTES.defaultValue();
             private long maxFramePixels = JobOptions.FRAMES_MAX_PIXELS.defaultValue();
+            private int maxMaskBytes = JobOptions.MASKS_MAX_BYTES.defaultValue();
             private int batchMax = JobOptions.INFERENCE_BATCH_MAX.defaultValue();
             private Duration batchWait = JobOptions.INFERENCE_BATCH_WAIT.defaultValue();
             private Duration overloadLagBound = JobOptions.OVERLOAD_LAG_BOUND.defaultValue();
@@ -388,6 +393,8 @@ public class MaskPropagation extends AbstractStreamOperator<MaskDocument>
             public Builder stateTtl(Duration v) { stateTtl = v; return this; }
             public Builder maxFrameBytes(int v) { maxFrameBytes = v; return this; }
             public Builder maxFramePixels(long v) { maxFramePixels = v; return this; }
+            /** masks.max-bytes: the masks topic's max.message.bytes. */
+            public Builder maxMaskBytes(int v) { maxMaskBytes = v; return this; }
             /** Frames per inference batch (1 = none). */
             public Builder batchMax(int v) { batchMax = v; return this; }
             public Builder batchWait(Duration v) { batchWait = v; return this; }
@@ -400,6 +407,7 @@ public class MaskPropagation extends AbstractStreamOperator<MaskDocument>
 
             public Settings build() {
                 new StateCompaction(maskPrecision, keyImage, keyImageJpegQuality); // refuses a bad quality here
+                RecordSizes.checkedMasks(maxMaskBytes);
                 return new Settings(this);
             }
         }

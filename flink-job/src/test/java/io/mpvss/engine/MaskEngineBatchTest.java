@@ -176,6 +176,33 @@ class MaskEngineBatchTest {
     }
 
     /**
+     * A mask document over masks.max-bytes is a mask-too-large outcome, not a document the sink would refuse; the
+     * stream's state moves on (the frame was processed), so a redelivery of it is a duplicate and the next frame
+     * propagates from it. The frame next to it in the batch is unaffected.
+     */
+    @Test
+    void aMaskTooLargeForTheMasksTopicIsAnOutcomeAndTheStateMovesOn() throws Exception {
+        MapStates st = new MapStates();
+        MaskEngine.Step fits = engine().processBatch(List.of(frame("cam-a", 0)), st).get(0).step();
+        int size = fits.document().toJson().length;
+        // a limit between the two frames' documents: cam-b's frame is 4x the pixels of cam-a's
+        Frame big = new Frame(FrameRecord.of("cam-b", 0, 1_000_000L, TestFrames.jpeg(4 * W, 4 * H, 5, 0)), 0,
+                1_000_000L);
+        MaskEngine limited = MaskEngine.builder(bundle).keyInterval(3).maskPrecision(MaskPrecision.FP16)
+                .maxMaskDocumentBytes(size + 100).build();
+        List<MaskEngine.Outcome> out = limited.processBatch(List.of(frame("cam-a", 1), big), st);
+        assertNotNull(out.get(0).step(), "a document under the limit is emitted");
+        InvalidFrameException e = out.get(1).error();
+        assertNotNull(e, "over the limit");
+        assertEquals(WireFormat.ERR_MASK_TOO_LARGE, e.errorClass());
+        assertTrue(e.getMessage().contains("masks.max-bytes"), e.getMessage());
+        assertEquals(0L, st.states.get("cam-b").cursor().lastSeq(), "the state moved on");
+        assertNotNull(st.states.get("cam-b").key(), "the key frame is kept");
+        assertEquals(WireFormat.ERR_STALE_OR_DUPLICATE, limited.processBatch(List.of(big), st).get(0).error()
+                .errorClass());
+    }
+
+    /**
      * With key.stagger, streams that start together take their interval key frames on different seqs; the key
      * interval between them stays K.
      */
