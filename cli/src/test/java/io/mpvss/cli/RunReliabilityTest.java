@@ -254,9 +254,9 @@ class RunReliabilityTest {
         MpvssJob.buildKafkaPipeline(env, job);
         env.execute("large-records");
 
-        List<ConsumerRecord<String, byte[]>> masks = read("big-masks", 4, true, Duration.ofSeconds(20));
+        List<ConsumerRecord<String, byte[]>> masks = read("big-masks", 4, true, Duration.ofSeconds(90));
         assertEquals(List.of(0L, 1L, 3L, 6L), masks.stream().map(m -> seqOf(m.value())).toList());
-        List<ConsumerRecord<String, byte[]>> dead = read("big-dlq", 5, true, Duration.ofSeconds(20));
+        List<ConsumerRecord<String, byte[]>> dead = read("big-dlq", 5, true, Duration.ofSeconds(90));
         assertEquals(5, dead.size());
         Map<String, String> classBySeqAndSize = new HashMap<>();
         for (ConsumerRecord<String, byte[]> d : dead) {
