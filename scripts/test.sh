@@ -22,6 +22,10 @@ command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 /usr/bin/python3 -c 'import confluent_kafka, PIL, numpy' >/dev/null 2>&1 \
   || need_apt+=(python3-confluent-kafka python3-pil python3-numpy)
+# GStreamer's RTSP server (python3-gi, x264enc): the camera gateway pulling from an RTSP server (CamerasRtspPullTest)
+/usr/bin/python3 cli/src/test/python/rtsp_server.py --check >/dev/null 2>&1 \
+  || need_apt+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+                gstreamer1.0-plugins-ugly)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then echo "missing ${need_apt[*]}: install them (apt-get) or run as root" >&2; exit 1; fi
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"

@@ -101,13 +101,20 @@ final class CameraWorker implements Runnable {
         }
         cmd.addAll(c.inputOptions());
         cmd.addAll(List.of("-i", input, "-an", "-sn", "-dn"));
+        // The source's timestamps are not used (a frame's capture time is when it arrives here), and a pulled RTSP
+        // stream's are not fit for the JPEG encoder: RTP timestamps jitter (two frames land on the same tick of the
+        // encoder's 1/fps time base) and jump back when ffmpeg syncs to the first RTCP sender report; the encoder
+        // then fails ("Invalid pts (1) <= last (2)") and ffmpeg exits after one frame, again on every reconnect. So
+        // every frame gets pts = its index, in milliseconds of an explicit encoder time base: always increasing.
+        String filters = "settb=1/1000,setpts=N";
         if (c.size() != null) {
             String[] wh = c.size().split("x");
-            cmd.addAll(List.of("-vf", "scale=" + wh[0] + ":" + wh[1]));
+            filters += ",scale=" + wh[0] + ":" + wh[1];
         }
         // passthrough: never duplicate frames to fill a constant rate (the cap here only drops)
-        cmd.addAll(List.of("-fps_mode", "passthrough", "-f", "image2pipe", "-c:v", "mjpeg", "-pix_fmt", "yuvj420p",
-                "-q:v", String.valueOf(c.quality()), "pipe:1"));
+        cmd.addAll(List.of("-vf", filters, "-enc_time_base", "1/1000", "-fps_mode", "passthrough", "-f",
+                "image2pipe", "-c:v", "mjpeg", "-pix_fmt", "yuvj420p", "-q:v", String.valueOf(c.quality()),
+                "pipe:1"));
         return cmd;
     }
 

@@ -1,38 +1,33 @@
 package io.mpvss.cli;
 
+import static io.mpvss.cli.CameraTestSupport.assertNoFfmpegChildren;
+import static io.mpvss.cli.CameraTestSupport.assertStream;
+import static io.mpvss.cli.CameraTestSupport.await;
+import static io.mpvss.cli.CameraTestSupport.freePort;
+import static io.mpvss.cli.CameraTestSupport.saveLog;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
-
-import javax.imageio.ImageIO;
 
 import io.mpvss.cameras.CameraConfig;
 import io.mpvss.cameras.CameraGateway;
 import io.mpvss.cameras.CameraStatus;
-import io.mpvss.format.WireFormat;
+import io.mpvss.cli.CameraTestSupport.FrameCollector;
 import io.mpvss.kafka.EmbeddedKafka;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -46,7 +41,8 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>RTSP: ffmpeg has no RTSP server for players (its {@code -rtsp_flags listen} is an input option: ffmpeg then
  * accepts a publisher's ANNOUNCE/RECORD, it cannot answer a PLAY). So the RTSP camera here is a publisher ffmpeg
  * ({@code -f rtsp}) pushing to the gateway's camera with {@code listen: true}: a real RTSP session over TCP, through
- * the same RTSP demuxer, RTP depacketizer and decoder that pull-mode cameras use.
+ * the same RTSP demuxer, RTP depacketizer and decoder that pull-mode cameras use. Pulling from a real RTSP server
+ * (GStreamer's gst-rtsp-server), over TCP and UDP, is {@link CamerasRtspPullTest}.
  */
 class CamerasGatewayTest {
 
@@ -71,12 +67,6 @@ class CamerasGatewayTest {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
-
     /** An MJPEG-over-HTTP camera: ffmpeg serving one client at http://127.0.0.1:port/cam, 10 fps. */
     private static Process httpCamera(int port) throws IOException {
         return new ProcessBuilder(ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin", "-re", "-f", "lavfi",
@@ -91,11 +81,6 @@ class CamerasGatewayTest {
                 "-i", "testsrc2=size=320x240:rate=10", "-pix_fmt", "yuv420p", "-c:v", "mpeg4", "-q:v", "5", "-f",
                 "rtsp", "-rtsp_transport", "tcp", "rtsp://127.0.0.1:" + port + "/dock").redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-    }
-
-    private static void kill(Process p) throws InterruptedException {
-        p.destroyForcibly();
-        p.waitFor(5, TimeUnit.SECONDS);
     }
 
     /** Starts a process. */
@@ -137,18 +122,8 @@ class CamerasGatewayTest {
             keeper.join(5000);
             Process p = current;
             if (p != null) {
-                CamerasGatewayTest.kill(p);
+                CameraTestSupport.kill(p);
             }
-        }
-    }
-
-    private static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
-        long end = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - end > 0) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(100);
         }
     }
 
@@ -173,19 +148,7 @@ class CamerasGatewayTest {
         CameraConfig config = CameraConfig.read(yaml);
 
         // a consumer collecting every frame record as it lands
-        Map<String, List<ConsumerRecord<String, byte[]>>> byStream = new ConcurrentHashMap<>();
-        Properties cp = KafkaClients.consumer(kafka.bootstrapServers(), new Properties(), "cameras-test");
-        KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(cp);
-        consumer.subscribe(List.of("frames"));
-        volatileStop = false;
-        Thread poller = new Thread(() -> {
-            while (!volatileStop) {
-                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(100))) {
-                    byStream.computeIfAbsent(r.key(), k -> new CopyOnWriteArrayList<>()).add(r);
-                }
-            }
-        });
-        poller.start();
+        FrameCollector frames = new FrameCollector(kafka.bootstrapServers(), "frames", "cameras-test");
 
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         PrintStream logOut = new PrintStream(log, true, StandardCharsets.UTF_8);
@@ -208,14 +171,14 @@ class CamerasGatewayTest {
                 gateway.start();
                 LiveSource rtsp = new LiveSource("rtsp", () -> rtspPublisher(rtspPort));
                 sources.add(rtsp);
-                await("8 frames of each camera", Duration.ofSeconds(60), () -> count(byStream, "lobby-http") >= 8
-                        && count(byStream, "dock-rtsp") >= 8);
+                await("8 frames of each camera", Duration.ofSeconds(60), () -> frames.count("lobby-http") >= 8
+                        && frames.count("dock-rtsp") >= 8);
 
                 // both sources die ...
                 http.kill();
                 rtsp.kill();
-                int before = count(byStream, "lobby-http");
-                int beforeRtsp = count(byStream, "dock-rtsp");
+                int before = frames.count("lobby-http");
+                int beforeRtsp = frames.count("dock-rtsp");
                 await("both cameras to notice the drop", Duration.ofSeconds(30), () -> gateway.status().stream()
                         .allMatch(s -> s.state() != CameraStatus.State.STREAMING));
                 Thread.sleep(1500); // a few failed reconnects against the closed HTTP port
@@ -224,8 +187,8 @@ class CamerasGatewayTest {
                 sources.add(new LiveSource("http-again", () -> httpCamera(httpPort)));
                 sources.add(new LiveSource("rtsp-again", () -> rtspPublisher(rtspPort)));
                 await("8 more frames of each camera after the restart", Duration.ofSeconds(60),
-                        () -> count(byStream, "lobby-http") >= before + 8
-                                && count(byStream, "dock-rtsp") >= beforeRtsp + 8);
+                        () -> frames.count("lobby-http") >= before + 8
+                                && frames.count("dock-rtsp") >= beforeRtsp + 8);
                 List<CameraStatus> status = gateway.status();
                 for (CameraStatus s : status) {
                     assertTrue(s.reconnects() >= 1, s.id() + " should have reconnected: " + s);
@@ -238,61 +201,29 @@ class CamerasGatewayTest {
                     src.kill();
                 }
                 // kept for people: what the gateway printed (also when the test fails)
-                Files.createDirectories(Path.of("target"));
-                Files.writeString(Path.of("target", "cameras-gateway-test.log"), log.toString(StandardCharsets.UTF_8),
-                        StandardCharsets.UTF_8);
+                saveLog("cameras-gateway-test.log", log.toString(StandardCharsets.UTF_8));
             }
             // the gateway's children are gone
-            assertTrue(ProcessHandle.current().children().noneMatch(p -> p.info().command().orElse("")
-                    .contains("ffmpeg") && p.isAlive()), "ffmpeg children left running after stop()");
+            assertNoFfmpegChildren();
         }
-        Thread.sleep(500);
-        volatileStop = true;
-        poller.join(5000);
-        consumer.close();
+        frames.close();
 
         String output = log.toString(StandardCharsets.UTF_8);
         assertTrue(output.contains("lobby-http") && output.contains("reconnects"), output);
         assertTrue(output.contains("reconnecting in"), "an event line per drop:\n" + output);
 
         for (String stream : List.of("lobby-http", "dock-rtsp")) {
-            List<ConsumerRecord<String, byte[]>> records = byStream.get(stream);
-            assertNotNull(records, stream);
-            long expectSeq = startSeq;
-            long lastTs = 0;
-            long maxGapMs = 0;
-            for (ConsumerRecord<String, byte[]> r : records) {
-                long seq = Long.parseLong(header(r, WireFormat.HEADER_SEQ));
-                long ts = Long.parseLong(header(r, WireFormat.HEADER_TS));
-                // seq: +1 per frame sent, across the reconnect, never reused
-                assertEquals(expectSeq, seq, stream + ": seq continuity at offset " + r.offset());
-                expectSeq++;
-                assertEquals(ts, r.timestamp(), "record timestamp = capture time");
-                assertTrue(ts >= lastTs, stream + ": capture time goes backwards at seq " + seq);
-                if (lastTs > 0) {
-                    maxGapMs = Math.max(maxGapMs, ts - lastTs);
-                }
-                lastTs = ts;
-                assertEquals("jpeg", header(r, WireFormat.HEADER_ENCODING));
-                var img = ImageIO.read(new ByteArrayInputStream(r.value()));
-                assertNotNull(img, stream + " seq " + seq + " is not a decodable JPEG");
-                assertEquals(320, img.getWidth());
-                assertEquals(240, img.getHeight());
-            }
-            // the outage is visible in the capture times (the sources were down for > 1.5 s)
-            assertTrue(maxGapMs >= 1500, stream + ": expected the outage as a gap in capture times, max gap "
-                    + maxGapMs + " ms");
+            // seq contiguous from startSeq, JPEGs at 320x240, the outage (sources down for > 1.5 s) a gap in ts
+            assertStream(frames.records(stream), stream, startSeq, 320, 240, 1500);
         }
         // the fps cap: the HTTP camera runs at 10 fps, capped to 5: no two frames closer than half an interval
-        List<ConsumerRecord<String, byte[]>> http = byStream.get("lobby-http");
+        List<ConsumerRecord<String, byte[]>> http = frames.records("lobby-http");
         for (int i = 1; i < http.size(); i++) {
             long gap = http.get(i).timestamp() - http.get(i - 1).timestamp();
             assertTrue(gap >= 100 - 2, "frames " + (i - 1) + ", " + i + " of the 5 fps camera only " + gap
                     + " ms apart");
         }
     }
-
-    private static volatile boolean volatileStop;
 
     @Test
     void badConfigurationOrAMissingTopicStopsStartUpWithOneLine() throws Exception {
@@ -317,14 +248,4 @@ class CamerasGatewayTest {
                 err.toString(StandardCharsets.UTF_8).trim());
     }
 
-    private static int count(Map<String, List<ConsumerRecord<String, byte[]>>> m, String stream) {
-        List<ConsumerRecord<String, byte[]>> l = m.get(stream);
-        return l == null ? 0 : l.size();
-    }
-
-    private static String header(ConsumerRecord<String, byte[]> r, String name) {
-        var h = r.headers().lastHeader(name);
-        assertNotNull(h, "header " + name + " missing");
-        return new String(h.value(), StandardCharsets.UTF_8);
-    }
 }
