@@ -154,9 +154,14 @@ public record BenchReport(String model, String executionProvider, int modelWidth
         row(sb, "PNG encode (LabelMapPng)", ModelOnlyBench.Profile::pngEncodeMs);
         row(sb, "JSON document (MaskDocument.toJson)", ModelOnlyBench.Profile::documentMs);
         row(sb, "**sum of stages**", ModelOnlyBench.Profile::totalMs);
-        double ser = state.stream().filter(s -> s.precision().equals("fp16")).mapToDouble(
+        // the job's default compaction: what a key frame costs to write and a propagated frame to read (RocksDB)
+        String def = StateProbe.label(new io.mpvss.state.StateCompaction(
+                io.mpvss.config.JobOptions.STATE_MASK_PRECISION.defaultValue(),
+                io.mpvss.config.JobOptions.STATE_KEY_IMAGE.defaultValue(),
+                io.mpvss.config.JobOptions.STATE_KEY_IMAGE_JPEG_QUALITY.defaultValue()));
+        double ser = state.stream().filter(s -> s.precision().equals(def)).mapToDouble(
                 s -> s.serializeMs() + s.deserializeMs()).findFirst().orElse(Double.NaN);
-        sb.append("| state serialization round trip (per key frame, fp16; RocksDB only) |");
+        sb.append("| state serialization round trip (per key frame, ").append(def).append("; RocksDB only) |");
         for (ModelOnlyBench.Profile p : profiles) {
             sb.append(' ').append(f(ser, 3)).append(" (").append(f(ser / p.k(), 3)).append("/frame) |");
         }
