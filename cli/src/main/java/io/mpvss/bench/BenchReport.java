@@ -16,10 +16,10 @@ public record BenchReport(String model, String executionProvider, int modelWidth
                           List<ModelOnlyBench.Result> threadSweep, List<PipelineBench.Result> backlog,
                           List<PipelineBench.Result> paced, double minutes) {
 
-    /** Targets of issue 4. */
-    public static final double TARGET_SPEEDUP = 2.7;
-    public static final double TARGET_BOUND_FRACTION = 0.9;
-    public static final long TARGET_STATE_BYTES = 1_000_000L;
+    /** Targets of issue 9 that this benchmark measures (the others: docs/batching.md, the hand-written sections). */
+    public static final double TARGET_MODEL_ONLY_SPEEDUP = 2.2;
+    public static final double TARGET_BOUND_FRACTION = 0.95;
+    public static final long TARGET_STATE_BYTES = 250_000L;
 
     static String f(double v, int d) {
         return Double.isNaN(v) || Double.isInfinite(v) ? "n/a" : String.format(Locale.ROOT, "%." + d + "f", v);
@@ -155,10 +155,7 @@ public record BenchReport(String model, String executionProvider, int modelWidth
         row(sb, "JSON document (MaskDocument.toJson)", ModelOnlyBench.Profile::documentMs);
         row(sb, "**sum of stages**", ModelOnlyBench.Profile::totalMs);
         // the job's default compaction: what a key frame costs to write and a propagated frame to read (RocksDB)
-        String def = StateProbe.label(new io.mpvss.state.StateCompaction(
-                io.mpvss.config.JobOptions.STATE_MASK_PRECISION.defaultValue(),
-                io.mpvss.config.JobOptions.STATE_KEY_IMAGE.defaultValue(),
-                io.mpvss.config.JobOptions.STATE_KEY_IMAGE_JPEG_QUALITY.defaultValue()));
+        String def = defaultCompaction();
         double ser = state.stream().filter(s -> s.precision().equals(def)).mapToDouble(
                 s -> s.serializeMs() + s.deserializeMs()).findFirst().orElse(Double.NaN);
         sb.append("| state serialization round trip (per key frame, ").append(def).append("; RocksDB only) |");
@@ -222,30 +219,42 @@ public record BenchReport(String model, String executionProvider, int modelWidth
         StringBuilder sb = new StringBuilder();
         sb.append("| target | S | measured | verdict |\n|---|---:|---:|---|\n");
         for (int s : streams()) {
-            double e1 = backlog(s, k1).map(PipelineBench.Result::fps).orElse(Double.NaN);
-            double e5 = backlog(s, k5).map(PipelineBench.Result::fps).orElse(Double.NaN);
-            double ratio = e5 / e1;
-            sb.append("| end-to-end frames/s K=").append(k5).append(" >= ").append(TARGET_SPEEDUP).append("x K=")
-                    .append(k1).append(" | ").append(s).append(" | ").append(f(ratio, 2)).append("x | ")
-                    .append(verdict(ratio, TARGET_SPEEDUP, "x")).append(" |\n");
+            double m1 = modelOnly(s, k1).map(ModelOnlyBench.Result::fps).orElse(Double.NaN);
+            double m5 = modelOnly(s, k5).map(ModelOnlyBench.Result::fps).orElse(Double.NaN);
+            double ratio = m5 / m1;
+            sb.append("| model-only frames/s K=").append(k5).append(" >= ").append(TARGET_MODEL_ONLY_SPEEDUP)
+                    .append("x K=").append(k1).append(" | ").append(s).append(" | ").append(f(ratio, 2)).append("x | ")
+                    .append(verdict(ratio, TARGET_MODEL_ONLY_SPEEDUP, "x")).append(" |\n");
         }
         for (int s : streams()) {
             double e5 = backlog(s, k5).map(PipelineBench.Result::fps).orElse(Double.NaN);
             double m5 = modelOnly(s, k5).map(ModelOnlyBench.Result::fps).orElse(Double.NaN);
             double frac = e5 / m5;
-            sb.append("| end-to-end within 10% of the model-only bound at K=").append(k5).append(" | ").append(s)
+            sb.append("| end-to-end >= ").append(f(100 * TARGET_BOUND_FRACTION, 0))
+                    .append("% of the model-only bound at K=").append(k5).append(" | ").append(s)
                     .append(" | ").append(f(100 * frac, 0)).append("% of bound | ")
                     .append(verdict(frac, TARGET_BOUND_FRACTION, "pct")).append(" |\n");
         }
+        String def = defaultCompaction();
         for (StateProbe.Size st : state) {
-            sb.append("| state <= 1 MB per stream (").append(st.precision()).append(") | all | ")
-                    .append(mb(st.totalBytes())).append(" | ")
+            boolean isDefault = st.precision().equals(def);
+            sb.append("| state <= ").append(f(TARGET_STATE_BYTES / 1e6, 2)).append(" MB per stream (").append(st.precision())
+                    .append(isDefault ? ", the default" : "").append(") | all | ").append(mb(st.totalBytes()))
+                    .append(" | ")
                     .append(st.totalBytes() <= TARGET_STATE_BYTES ? "met"
-                            : "missed by " + mb(st.totalBytes() - TARGET_STATE_BYTES) + " ("
+                            : "missed by " + f((st.totalBytes() - TARGET_STATE_BYTES) / 1e6, 2) + " MB ("
                                     + f(100.0 * st.totalBytes() / TARGET_STATE_BYTES - 100, 0) + "% over)")
                     .append(" |\n");
         }
         return sb.toString();
+    }
+
+    /** Label ({@link StateProbe#label}) of the job's default state compaction. */
+    static String defaultCompaction() {
+        return StateProbe.label(new io.mpvss.state.StateCompaction(
+                io.mpvss.config.JobOptions.STATE_MASK_PRECISION.defaultValue(),
+                io.mpvss.config.JobOptions.STATE_KEY_IMAGE.defaultValue(),
+                io.mpvss.config.JobOptions.STATE_KEY_IMAGE_JPEG_QUALITY.defaultValue()));
     }
 
     static String verdict(double v, double target, String unit) {

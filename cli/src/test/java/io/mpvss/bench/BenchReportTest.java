@@ -36,15 +36,15 @@ class BenchReportTest {
 
     @Test
     void targetsMetAndMissedSayByHowMuch() {
-        String met = report(10, 28, 11, 30, 900_000).targets();
-        assertTrue(met.contains("| 2.80x | met |"), met);
-        assertTrue(met.contains("93% of bound | met"), met);
-        assertTrue(met.contains("0.9 MB | met"), met);
+        String met = report(10, 29, 11, 30, 200_000).targets();
+        assertTrue(met.contains("| 2.73x | met |"), met);
+        assertTrue(met.contains("97% of bound | met"), met);
+        assertTrue(met.contains("0.2 MB | met"), met);
 
-        String missed = report(10, 20, 11, 30, 1_500_000).targets();
-        assertTrue(missed.contains("2.00x | missed by 0.70x (26% short)"), missed);
-        assertTrue(missed.contains("67% of bound | missed by 23 points"), missed);
-        assertTrue(missed.contains("missed by 0.5 MB (50% over)"), missed);
+        String missed = report(10, 20, 15, 30, 375_000).targets();
+        assertTrue(missed.contains("2.00x | missed by 0.20x (9% short)"), missed);
+        assertTrue(missed.contains("67% of bound | missed by 28 points"), missed);
+        assertTrue(missed.contains("missed by 0.13 MB (50% over)"), missed);
     }
 
     @Test
