@@ -170,6 +170,15 @@ public final class JobOptions {
                     + "bound, each frame raises its key interval by one up to key.max-interval; below half the bound "
                     + "it falls back by one per frame. 0 disables (replays of old frames would count as late).");
 
+    public static final ConfigOption<Duration> OVERLOAD_SHED_LAG = ConfigOptions.key("overload.shed-lag")
+            .durationType().defaultValue(Duration.ZERO)
+            .withDescription("Load shedding: a frame whose lag (processing time - capture time) is over this is not "
+                    + "decoded or inferred; its mask document repeats the stream's last mask (same key_seq) with "
+                    + "\"shed\": true, so the job catches up at a few ms per frame and every frame is still answered. "
+                    + "Only when the stream has a key frame and a last mask of the frame's size (held in memory, so "
+                    + "not right after a restart). 0 disables; set it above overload.lag-bound (e.g. 2-3x), so that "
+                    + "a longer key interval is tried first.");
+
     public static final ConfigOption<Integer> KEY_MAX_INTERVAL = ConfigOptions.key("key.max-interval")
             .intType().defaultValue(0)
             .withDescription("Longest key interval the overload rule may raise a stream to; 0 = twice the key "
@@ -193,7 +202,7 @@ public final class JobOptions {
                 KEY_MAX_TIME_GAP, STATE_TTL, STATE_MASK_PRECISION, INFERENCE_DEVICE, INFERENCE_CUDA_DEVICE, INFERENCE_THREADS,
                 FRAMES_MAX_BYTES, MASKS_MAX_BYTES, FRAMES_MAX_PIXELS, KAFKA_CONNECT_TIMEOUT, KAFKA_TRANSACTION_TIMEOUT,
                 STATE_KEY_IMAGE, STATE_KEY_IMAGE_JPEG_QUALITY,
-                INFERENCE_BATCH_MAX, INFERENCE_BATCH_WAIT, OVERLOAD_LAG_BOUND, KEY_MAX_INTERVAL, KEY_STAGGER,
+                INFERENCE_BATCH_MAX, INFERENCE_BATCH_WAIT, OVERLOAD_LAG_BOUND, OVERLOAD_SHED_LAG, KEY_MAX_INTERVAL, KEY_STAGGER,
                 FRAMES_DECODE_BEFORE_KEYBY);
     }
 

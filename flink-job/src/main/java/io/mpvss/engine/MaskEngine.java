@@ -54,6 +54,11 @@ public final class MaskEngine {
         public boolean keyFrame() {
             return reason != null;
         }
+
+        /** Shed under overload: not inferred, the stream's last mask repeated. */
+        public boolean shed() {
+            return Boolean.TRUE.equals(document.getShed());
+        }
     }
 
     /** A stream's state as the engine reads it: key frame and cursor (null if none), interval in force (0 = base). */
@@ -80,6 +85,20 @@ public final class MaskEngine {
     private final LongSupplier clock;
     private final long maxFramePixels;
     private final int maxMaskDocumentBytes;
+    private final long shedLagMs;
+    /**
+     * The last document emitted per stream, for shedding (overload.shed-lag): in memory only, at most
+     * {@link #LAST_MASKS} streams (least recently used dropped). Empty after a restart, so a stream's first frames
+     * after one are inferred before any is shed.
+     */
+    private final Map<String, MaskDocument> lastMasks = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, MaskDocument> eldest) {
+            return size() > LAST_MASKS;
+        }
+    };
+    /** Streams whose last mask is kept for shedding, per engine (one per operator instance). */
+    static final int LAST_MASKS = 4096;
     private final String[] classNames;
 
     private MaskEngine(Builder b) {
@@ -93,6 +112,7 @@ public final class MaskEngine {
         this.clock = b.clock;
         this.maxFramePixels = b.maxFramePixels;
         this.maxMaskDocumentBytes = b.maxMaskDocumentBytes;
+        this.shedLagMs = b.shedLagMs;
         this.classNames = manifest.classNames();
     }
 
@@ -209,6 +229,12 @@ public final class MaskEngine {
             Frame frame = frames.get(i);
             StreamState state = states.read(frame.stream());
             try {
+                Step shed = shed(frame, state == null ? StreamState.NONE : state, now);
+                if (shed != null) {
+                    states.write(frame.stream(), shed);
+                    outcomes[i] = new Outcome(frame, shed, null);
+                    continue;
+                }
                 Pending p = prepare(i, frame, state == null ? StreamState.NONE : state, now);
                 (p.reason != null ? keys : propagated).add(p);
             } catch (InvalidFrameException e) {
@@ -233,11 +259,45 @@ public final class MaskEngine {
                 Step step = finish(p, inferenceMs);
                 states.write(p.frame.stream(), step);
                 InvalidFrameException tooLarge = tooLarge(step.document());
+                if (shedLagMs > 0 && tooLarge == null) {
+                    lastMasks.put(p.frame.stream(), step.document());
+                }
                 // the state moves on either way: the frame was processed, only its mask cannot be delivered
                 outcomes[p.index] = tooLarge == null ? new Outcome(p.frame, step, null)
                         : new Outcome(p.frame, null, tooLarge);
             }
         }
+    }
+
+    /**
+     * Load shedding: a frame lagging by more than {@code shedLagMs} is not decoded or inferred when its stream has a
+     * key frame and a last mask of the frame's size; its document repeats that mask (same key seq), says
+     * {@code "shed": true}, and the cursor moves on as for a propagated frame. Null: infer the frame as usual (rule
+     * off, not late enough, stale, nothing to repeat, or a new size).
+     */
+    private Step shed(Frame frame, StreamState state, long now) throws InvalidFrameException {
+        if (shedLagMs <= 0 || now - frame.captureTs <= shedLagMs || state.key() == null || state.cursor() == null
+                || frame.seq <= state.cursor().lastSeq()) {
+            return null;
+        }
+        MaskDocument last = lastMasks.get(frame.stream());
+        if (last == null || last.getKeySeq() != state.key().keySeq()) {
+            return null;
+        }
+        int[] size = FrameDecoder.declaredSize(frame.record);
+        if (size[0] != last.getWidth() || size[1] != last.getHeight()) {
+            return null;
+        }
+        int interval = overload.interval(state.keyInterval(), now - frame.captureTs);
+        MaskDocument doc = last.copy();
+        doc.setSeq(frame.seq);
+        doc.setCaptureTs(frame.captureTs);
+        doc.setKeyFrame(false);
+        doc.setKeyReason(null);
+        doc.setKeyInterval(interval);
+        doc.setShed(Boolean.TRUE);
+        StreamCursor cursor = new StreamCursor(frame.seq, frame.captureTs, state.cursor().framesSinceKey() + 1);
+        return new Step(doc, cursor, null, null, 0, interval);
     }
 
     /** Stale check, decode, resize, interval in force, key decision: everything before inference. */
@@ -404,6 +464,7 @@ public final class MaskEngine {
         private LongSupplier clock = System::currentTimeMillis;
         private long maxFramePixels = Long.MAX_VALUE;
         private int maxMaskDocumentBytes = Integer.MAX_VALUE;
+        private long shedLagMs;
 
         private Builder(ModelBundle bundle) {
             this.bundle = Objects.requireNonNull(bundle, "bundle");
@@ -426,6 +487,8 @@ public final class MaskEngine {
         public Builder maxFramePixels(long v) { maxFramePixels = v; return this; }
         /** Largest mask document (JSON bytes) to emit; larger ones are mask-too-large dead letters. */
         public Builder maxMaskDocumentBytes(int v) { maxMaskDocumentBytes = v; return this; }
+        /** Lag (ms, by {@link #clock}) over which a frame is shed; 0 = never. */
+        public Builder shedLagMs(long v) { shedLagMs = v; return this; }
 
         public MaskEngine build() {
             return new MaskEngine(this);

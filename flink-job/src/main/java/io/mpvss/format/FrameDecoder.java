@@ -66,6 +66,39 @@ public final class FrameDecoder {
         return decodeImage(v, enc, maxPixels);
     }
 
+    /**
+     * The image size a record declares (JPEG/PNG header, or the raw width/height headers), without decoding the
+     * pixels: {@code {width, height}}. For frames that are not decoded at all (shed under overload).
+     */
+    public static int[] declaredSize(FrameRecord record) throws InvalidFrameException {
+        byte[] v = record.value;
+        if (v == null || v.length == 0) {
+            throw new InvalidFrameException(WireFormat.ERR_UNDECODABLE_IMAGE, "record value is empty");
+        }
+        String enc = sniff(v);
+        if (enc == null) {
+            long w = WireFormat.longHeader(record, WireFormat.HEADER_WIDTH);
+            long h = WireFormat.longHeader(record, WireFormat.HEADER_HEIGHT);
+            return new int[] {(int) w, (int) h};
+        }
+        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(v))) {
+            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+            if (!readers.hasNext()) {
+                throw new InvalidFrameException(WireFormat.ERR_UNDECODABLE_IMAGE, "no " + enc + " image in the value");
+            }
+            ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                return new int[] {reader.getWidth(0), reader.getHeight(0)};
+            } finally {
+                reader.dispose();
+            }
+        } catch (IOException | RuntimeException e) {
+            throw new InvalidFrameException(WireFormat.ERR_UNDECODABLE_IMAGE, "unreadable " + enc + " header: "
+                    + e.getMessage());
+        }
+    }
+
     static String sniff(byte[] v) {
         if (v.length >= 3 && (v[0] & 0xff) == 0xFF && (v[1] & 0xff) == 0xD8 && (v[2] & 0xff) == 0xFF) {
             return WireFormat.ENCODING_JPEG;

@@ -19,7 +19,7 @@ import java.util.Map;
  * Flink's own serializer. Per-class pixel counts are held as two parallel arrays, in the manifest's class-id
  * order, because a map would lose that order inside Flink; the JSON shows them as an ordered object.
  */
-@JsonPropertyOrder({"schema", "stream", "seq", "capture_ts", "key_frame", "key_seq", "key_reason", "key_interval", "model",
+@JsonPropertyOrder({"schema", "stream", "seq", "capture_ts", "key_frame", "key_seq", "key_reason", "key_interval", "shed", "model",
         "width", "height", "label_map_png", "class_pixels", "processing_ms", "emitted_ts"})
 @JsonInclude(JsonInclude.Include.ALWAYS)
 @JsonIgnoreProperties(ignoreUnknown = true)
@@ -47,6 +47,13 @@ public class MaskDocument {
     @JsonProperty("key_interval")
     @JsonInclude(JsonInclude.Include.NON_NULL)
     private Integer keyInterval;
+    /**
+     * Optional, true only on a frame shed under overload (overload.shed-lag): not inferred, its label map is the
+     * stream's last one repeated. Absent otherwise.
+     */
+    @JsonProperty("shed")
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    private Boolean shed;
     @JsonProperty("model")
     private String model;
     @JsonProperty("width")
@@ -121,6 +128,8 @@ public class MaskDocument {
     public void setKeyReason(String keyReason) { this.keyReason = keyReason; }
     public Integer getKeyInterval() { return keyInterval; }
     public void setKeyInterval(Integer keyInterval) { this.keyInterval = keyInterval; }
+    public Boolean getShed() { return shed; }
+    public void setShed(Boolean shed) { this.shed = shed; }
     public String getModel() { return model; }
     public void setModel(String model) { this.model = model; }
     public int getWidth() { return width; }
@@ -142,6 +151,29 @@ public class MaskDocument {
     public long getEmittedTs() { return emittedTs; }
     public void setEmittedTs(long emittedTs) { this.emittedTs = emittedTs; }
 
+    /** A copy sharing the (never modified) label map bytes and class arrays. */
+    public MaskDocument copy() {
+        MaskDocument d = new MaskDocument();
+        d.schema = schema;
+        d.stream = stream;
+        d.seq = seq;
+        d.captureTs = captureTs;
+        d.keyFrame = keyFrame;
+        d.keySeq = keySeq;
+        d.keyReason = keyReason;
+        d.keyInterval = keyInterval;
+        d.shed = shed;
+        d.model = model;
+        d.width = width;
+        d.height = height;
+        d.labelMapPng = labelMapPng;
+        d.classNames = classNames;
+        d.classCounts = classCounts;
+        d.processingMs = processingMs;
+        d.emittedTs = emittedTs;
+        return d;
+    }
+
     @Override
     public boolean equals(Object o) {
         if (!(o instanceof MaskDocument)) {
@@ -152,7 +184,7 @@ public class MaskDocument {
                 && width == d.width && height == d.height && Double.compare(processingMs, d.processingMs) == 0
                 && emittedTs == d.emittedTs && java.util.Objects.equals(schema, d.schema)
                 && java.util.Objects.equals(stream, d.stream) && java.util.Objects.equals(keyReason, d.keyReason)
-                && java.util.Objects.equals(keyInterval, d.keyInterval)
+                && java.util.Objects.equals(keyInterval, d.keyInterval) && java.util.Objects.equals(shed, d.shed)
                 && java.util.Objects.equals(model, d.model) && Arrays.equals(labelMapPng, d.labelMapPng)
                 && Arrays.equals(classNames, d.classNames) && Arrays.equals(classCounts, d.classCounts);
     }

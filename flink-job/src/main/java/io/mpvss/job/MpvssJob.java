@@ -260,6 +260,7 @@ public final class MpvssJob {
                 .batchMax(conf.get(JobOptions.INFERENCE_BATCH_MAX))
                 .batchWait(conf.get(JobOptions.INFERENCE_BATCH_WAIT))
                 .overloadLagBound(conf.get(JobOptions.OVERLOAD_LAG_BOUND))
+                .overloadShedLag(conf.get(JobOptions.OVERLOAD_SHED_LAG))
                 .maxKeyInterval(nonNegative(JobOptions.KEY_MAX_INTERVAL.key(), conf.get(JobOptions.KEY_MAX_INTERVAL)))
                 .stagger(conf.get(JobOptions.KEY_STAGGER))
                 .decodeBeforeKeyBy(conf.get(JobOptions.FRAMES_DECODE_BEFORE_KEYBY))

@@ -108,6 +108,7 @@ public class MaskPropagation extends AbstractStreamOperator<MaskDocument>
                 .stateCompaction(settings.stateCompaction())
                 .maxKeyInterval(settings.maxKeyInterval)
                 .lagBoundMs(settings.overloadLagBound.toMillis())
+                .shedLagMs(settings.overloadShedLag.toMillis())
                 .stagger(settings.stagger)
                 // processing time, so that tests can drive the lag with the harness's clock
                 .clock(() -> getProcessingTimeService().getCurrentProcessingTime())
@@ -211,7 +212,9 @@ public class MaskPropagation extends AbstractStreamOperator<MaskDocument>
                 continue;
             }
             MaskEngine.Step step = o.step();
-            if (step.newKeyFrame() != null) {
+            if (step.shed()) {
+                metrics.shed();
+            } else if (step.newKeyFrame() != null) {
                 metrics.keyFrame(step.inferenceMs());
                 metrics.stateBytes(KeyFrameStateSerializer.serializedSize(step.newKeyFrame()));
             } else {
@@ -286,6 +289,7 @@ public class MaskPropagation extends AbstractStreamOperator<MaskDocument>
         final int batchMax;
         final Duration batchWait;
         final Duration overloadLagBound;
+        final Duration overloadShedLag;
         final int maxKeyInterval;
         final boolean stagger;
         final boolean decodeBeforeKeyBy;
@@ -309,7 +313,8 @@ public class MaskPropagation extends AbstractStreamOperator<MaskDocument>
             this.batchMax = b.batchMax;
             this.batchWait = Objects.requireNonNull(b.batchWait, "batchWait");
             this.overloadLagBound = Objects.requireNonNull(b.overloadLagBound, "overloadLagBound");
-            if (batchWait.isNegative() || overloadLagBound.isNegative()) {
+            this.overloadShedLag = Objects.requireNonNull(b.overloadShedLag, "overloadShedLag");
+            if (batchWait.isNegative() || overloadLagBound.isNegative() || overloadShedLag.isNegative()) {
                 throw new IllegalArgumentException("inference.batch.wait and overload.lag-bound must be >= 0");
             }
             this.maxKeyInterval = b.maxKeyInterval;
@@ -371,6 +376,7 @@ public class MaskPropagation extends AbstractStreamOperator<MaskDocument>
             private int batchMax = JobOptions.INFERENCE_BATCH_MAX.defaultValue();
             private Duration batchWait = JobOptions.INFERENCE_BATCH_WAIT.defaultValue();
             private Duration overloadLagBound = JobOptions.OVERLOAD_LAG_BOUND.defaultValue();
+            private Duration overloadShedLag = JobOptions.OVERLOAD_SHED_LAG.defaultValue();
             private int maxKeyInterval = JobOptions.KEY_MAX_INTERVAL.defaultValue();
             private boolean stagger = JobOptions.KEY_STAGGER.defaultValue();
             private boolean decodeBeforeKeyBy = JobOptions.FRAMES_DECODE_BEFORE_KEYBY.defaultValue();
@@ -400,6 +406,8 @@ public class MaskPropagation extends AbstractStreamOperator<MaskDocument>
             public Builder batchWait(Duration v) { batchWait = v; return this; }
             /** Zero disables the overload rule. */
             public Builder overloadLagBound(Duration v) { overloadLagBound = v; return this; }
+            /** Zero disables shedding. */
+            public Builder overloadShedLag(Duration v) { overloadShedLag = v; return this; }
             /** 0 = twice the key interval. */
             public Builder maxKeyInterval(int v) { maxKeyInterval = v; return this; }
             public Builder stagger(boolean v) { stagger = v; return this; }

@@ -38,6 +38,7 @@ public final class OperatorMetrics {
     private final Histogram propagatorLatency;
     private final Meter framesPerSecond;
     private final Counter inferenceBatches;
+    private final Counter shedFrames;
     private final Histogram batchSize;
     private final DeadLetterCounters deadLetters;
     private volatile long keyFrameStateBytes = -1;
@@ -52,6 +53,7 @@ public final class OperatorMetrics {
         propagatorLatency = group.histogram("propagatorLatencyMs",
                 new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
         inferenceBatches = group.counter("inferenceBatches");
+        shedFrames = group.counter("shedFrames");
         batchSize = group.histogram("batchSize", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
         framesPerSecond = group.meter("framesPerSecond", new MeterView(RATE_SECONDS));
         group.gauge("keyFrameStateBytes", (Gauge<Long>) () -> keyFrameStateBytes);
@@ -82,6 +84,12 @@ public final class OperatorMetrics {
     public void propagated(double propagatorMs) {
         propagatedFrames.inc();
         propagatorLatency.update(Math.round(propagatorMs));
+        framesPerSecond.markEvent();
+    }
+
+    /** A frame was shed under overload (overload.shed-lag): answered with its stream's last mask, not inferred. */
+    public void shed() {
+        shedFrames.inc();
         framesPerSecond.markEvent();
     }
 

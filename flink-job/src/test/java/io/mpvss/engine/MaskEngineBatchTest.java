@@ -203,6 +203,48 @@ class MaskEngineBatchTest {
     }
 
     /**
+     * Shedding: once a stream lags by more than overload.shed-lag, its frames are answered with its last mask (not
+     * decoded, not inferred: "shed": true, the key seq of that mask), the cursor moves on (a redelivery is a
+     * duplicate), a frame of another size is inferred, and so is every frame as soon as the lag is back under.
+     */
+    @Test
+    void framesLaggingPastTheShedLagRepeatTheLastMask() throws Exception {
+        long[] now = {1_000_000L};
+        MaskEngine engine = MaskEngine.builder(bundle).keyInterval(3).maskPrecision(MaskPrecision.FP16)
+                .shedLagMs(500).clock(() -> now[0]).build();
+        MapStates st = new MapStates();
+        MaskEngine.Step first = engine.processBatch(List.of(frame("cam-a", 0)), st).get(0).step();
+        assertNull(first.document().getShed(), "not shed: absent from the JSON");
+        assertTrue(!new String(first.document().toJson()).contains("shed"));
+
+        now[0] = frame("cam-a", 1).captureTs + 2_000; // 2 s late
+        MaskEngine.Step shed = engine.processBatch(List.of(frame("cam-a", 1)), st).get(0).step();
+        assertTrue(shed.shed());
+        assertTrue(new String(shed.document().toJson()).contains("\"shed\":true"));
+        assertEquals(1L, shed.document().getSeq());
+        assertEquals(0L, shed.document().getKeySeq());
+        assertTrue(!shed.keyFrame() && shed.newKeyFrame() == null);
+        assertArrayEquals(first.document().getLabelMapPng(), shed.document().getLabelMapPng());
+        assertEquals(1L, st.states.get("cam-a").cursor().lastSeq(), "the cursor moved on");
+        assertEquals(WireFormat.ERR_STALE_OR_DUPLICATE,
+                engine.processBatch(List.of(frame("cam-a", 1)), st).get(0).error().errorClass());
+
+        // another size: inferred, not repeated at the wrong size
+        Frame bigger = new Frame(FrameRecord.of("cam-a", 2, frame("cam-a", 2).captureTs,
+                TestFrames.jpeg(2 * W, 2 * H, 1, 2)), 2, frame("cam-a", 2).captureTs);
+        MaskEngine.Step resized = engine.processBatch(List.of(bigger), st).get(0).step();
+        assertNull(resized.document().getShed());
+        assertEquals(2 * W, resized.document().getWidth());
+
+        // back under the lag: inferred again
+        now[0] = frame("cam-a", 3).captureTs + 100;
+        assertNull(engine.processBatch(List.of(frame("cam-a", 3)), st).get(0).step().document().getShed());
+        // a stream never seen has nothing to repeat, however late
+        now[0] = frame("cam-z", 0).captureTs + 60_000;
+        assertNull(engine.processBatch(List.of(frame("cam-z", 0)), st).get(0).step().document().getShed());
+    }
+
+    /**
      * With key.stagger, streams that start together take their interval key frames on different seqs; the key
      * interval between them stays K.
      */

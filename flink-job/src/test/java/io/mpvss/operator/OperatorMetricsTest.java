@@ -80,7 +80,7 @@ class OperatorMetricsTest {
 
         assertEquals(java.util.Set.of("mpvss.keyFrames", "mpvss.propagatedFrames", "mpvss.segmentorLatencyMs",
                 "mpvss.propagatorLatencyMs", "mpvss.framesPerSecond", "mpvss.keyFrameStateBytes", "mpvss.lagMs",
-                "mpvss.provider=CPU.executionProvider", "mpvss.inferenceBatches", "mpvss.batchSize"), m.keySet());
+                "mpvss.provider=CPU.executionProvider", "mpvss.inferenceBatches", "mpvss.batchSize", "mpvss.shedFrames"), m.keySet());
         assertEquals(-1L, ((Gauge<?>) m.get("mpvss.keyFrameStateBytes")).getValue(), "no key frame yet");
         assertEquals(-1L, ((Gauge<?>) m.get("mpvss.lagMs")).getValue(), "no frame yet");
         assertEquals(1, ((Gauge<?>) m.get("mpvss.provider=CPU.executionProvider")).getValue());
@@ -100,6 +100,8 @@ class OperatorMetricsTest {
         assertEquals(1, ((Counter) m.get("mpvss.keyFrames")).getCount());
         assertEquals(2, ((Counter) m.get("mpvss.propagatedFrames")).getCount());
         assertEquals(2, ((Counter) m.get("mpvss.inferenceBatches")).getCount());
+        metrics.shed();
+        assertEquals(1, ((Counter) m.get("mpvss.shedFrames")).getCount());
         assertEquals(2, ((Histogram) m.get("mpvss.batchSize")).getStatistics().getMax());
         Histogram seg = (Histogram) m.get("mpvss.segmentorLatencyMs");
         assertEquals(1, seg.getCount());
@@ -107,7 +109,7 @@ class OperatorMetricsTest {
         Histogram prop = (Histogram) m.get("mpvss.propagatorLatencyMs");
         assertEquals(2, prop.getCount());
         assertEquals(15, prop.getStatistics().getMin());
-        assertEquals(3, ((Meter) m.get("mpvss.framesPerSecond")).getCount(), "every segmented or propagated frame");
+        assertEquals(4, ((Meter) m.get("mpvss.framesPerSecond")).getCount(), "every segmented, propagated or shed frame");
         assertEquals(660_029L, ((Gauge<?>) m.get("mpvss.keyFrameStateBytes")).getValue());
         long lag = (Long) ((Gauge<?>) m.get("mpvss.lagMs")).getValue();
         assertTrue(lag >= 250 && lag < 60_000, "lag " + lag);
