@@ -60,7 +60,8 @@ public final class BatchBench {
             "  --load X             overload: offered rate = X x the measured backlog rate (default 2)",
             "  --capacity FPS       overload: skip the capacity run and use this rate",
             "  --variants LIST      overload: the runs, in this order (default off,on)",
-            "  --lag-bound MS       overload: overload.lag-bound of the 'on' run (default 1000)",
+            "  --lag-bound MS       overload: overload.lag-bound of the 'on' and 'shed' runs (default 1000)",
+            "  --shed-lag MS        overload: overload.shed-lag of the 'shed' run (default 3 x --lag-bound)",
             "  --max-interval N     overload: key.max-interval of the 'on' run (default 0 = 2K)",
             "  --set KEY=VALUE      job setting for every run (repeatable), e.g. inference.threads=1",
             "  --timeout-s N        give up on a run after N seconds (default 300)");
@@ -218,7 +219,7 @@ public final class BatchBench {
     /** What one overload run measured. */
     record OverloadResult(String variant, int streams, double offeredFps, long sent, long received, double sendSeconds,
             double processedFps, LatencyStats.Summary latency, double meanInterval, int maxInterval, double keyShare,
-            double miou, long scored, double drainSeconds) {
+            double miou, long scored, double drainSeconds, double shedShare) {
     }
 
     static void overload(Map<String, String> a, Map<String, String> settings, Path framesDir, int k,
@@ -227,6 +228,7 @@ public final class BatchBench {
         double seconds = Double.parseDouble(a.getOrDefault("seconds", "60"));
         double load = Double.parseDouble(a.getOrDefault("load", "2"));
         long lagBound = Long.parseLong(a.getOrDefault("lag-bound", "1000"));
+        long shedLag = Long.parseLong(a.getOrDefault("shed-lag", Long.toString(3 * lagBound)));
         int maxInterval = Integer.parseInt(a.getOrDefault("max-interval", "0"));
         BenchFrames frames = BenchFrames.load(framesDir, 16, 1000);
         List<List<Path>> labels = new ArrayList<>();
@@ -252,10 +254,15 @@ public final class BatchBench {
             double rate = load * capacity;
             for (String variant : a.getOrDefault("variants", "off,on").split(",")) {
                 Map<String, String> st = new LinkedHashMap<>(settings);
-                if (variant.equals("on")) {
+                if (variant.equals("on") || variant.equals("shed")) {
                     st.put("overload.lag-bound", lagBound + " ms");
                     st.put("key.max-interval", Integer.toString(maxInterval));
                     st.put("key.stagger", "true");
+                }
+                if (variant.equals("shed")) {
+                    st.put("overload.shed-lag", shedLag + " ms");
+                } else if (!variant.equals("on") && !variant.equals("off")) {
+                    throw new IllegalArgumentException("--variants: off, on or shed, found " + variant);
                 }
                 results.add(overloadRun(kafka, frames, truth, variant, s, k, rate, seconds, st, timeout, log));
             }
@@ -263,14 +270,18 @@ public final class BatchBench {
         System.out.printf(Locale.ROOT, "Offered: %d streams at %.1f frames/s in all (%.1fx the measured capacity) "
                 + "for %.0f s, K=%d, at-least-once, 1 s checkpoints.%n%n", s, rate(results), load, seconds, k);
         System.out.println("| overload rule | frames sent | frames/s processed | latency p50 / p95 / p99 / max (ms) "
-                + "| drain after the cameras stop (s) | mean / max key interval | key frames | mIoU (%) |");
-        System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|");
+                + "| drain after the cameras stop (s) | mean / max key interval | key frames | shed frames | mIoU (%) |");
+        System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (OverloadResult r : results) {
-            System.out.printf(Locale.ROOT, "| %s | %d | %.1f | %.0f / %.0f / %.0f / %.0f | %.1f | %.2f / %d | %.1f%% | %.1f |%n",
-                    r.variant().equals("on") ? "on (" + a.getOrDefault("lag-bound", "1000") + " ms bound)" : "off",
-                    r.sent(), r.processedFps(), r.latency().p50(), r.latency().p95(), r.latency().p99(),
+            String name = switch (r.variant()) {
+                case "on" -> "on (" + lagBound + " ms bound)";
+                case "shed" -> "on + shedding (" + lagBound + " ms bound, shed past " + shedLag + " ms)";
+                default -> "off";
+            };
+            System.out.printf(Locale.ROOT, "| %s | %d | %.1f | %.0f / %.0f / %.0f / %.0f | %.1f | %.2f / %d | %.1f%% | %.1f%% | %.1f |%n",
+                    name, r.sent(), r.processedFps(), r.latency().p50(), r.latency().p95(), r.latency().p99(),
                     r.latency().max(), r.drainSeconds(), r.meanInterval(), r.maxInterval(), 100 * r.keyShare(),
-                    100 * r.miou());
+                    100 * r.shedShare(), 100 * r.miou());
         }
     }
 
@@ -423,12 +434,14 @@ public final class BatchBench {
         ConfusionMatrix cm = null;
         long scored = 0;
         long keys = 0;
+        long shed = 0;
         long intervalSum = 0;
         int maxInterval = 0;
         Map<Path, byte[]> gtCache = new LinkedHashMap<>();
         for (Map.Entry<String, byte[]> e : docs.entrySet()) {
             MaskDocument d = MaskDocument.fromJson(e.getValue());
             keys += d.isKeyFrame() ? 1 : 0;
+            shed += Boolean.TRUE.equals(d.getShed()) ? 1 : 0;
             int ki = d.getKeyInterval() == null ? 0 : d.getKeyInterval();
             intervalSum += ki;
             maxInterval = Math.max(maxInterval, ki);
@@ -458,7 +471,7 @@ public final class BatchBench {
         }
         OverloadResult r = new OverloadResult(variant, s, rate, sent, n, sendSec, fps, latency[0].summary(),
                 n == 0 ? Double.NaN : (double) intervalSum / n, maxInterval, n == 0 ? Double.NaN : (double) keys / n,
-                cm == null ? Double.NaN : cm.meanIoU(), scored, drain);
+                cm == null ? Double.NaN : cm.meanIoU(), scored, drain, n == 0 ? Double.NaN : (double) shed / n);
         log.printf(Locale.ROOT, "overload %s: %d/%d masks, %.1f frames/s, latency %s, mean interval %.2f, mIoU %.1f%%%n",
                 variant, n, sent, fps, r.latency(), r.meanInterval(), 100 * r.miou());
         return r;

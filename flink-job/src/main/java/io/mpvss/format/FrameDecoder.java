@@ -77,6 +77,10 @@ public final class FrameDecoder {
         }
         String enc = sniff(v);
         if (enc == null) {
+            if (record.header(WireFormat.HEADER_WIDTH) == null && record.header(WireFormat.HEADER_HEIGHT) == null) {
+                throw new InvalidFrameException(WireFormat.ERR_UNDECODABLE_IMAGE,
+                        "value is neither JPEG nor PNG (no magic bytes) and has no raw width/height headers");
+            }
             long w = WireFormat.longHeader(record, WireFormat.HEADER_WIDTH);
             long h = WireFormat.longHeader(record, WireFormat.HEADER_HEIGHT);
             return new int[] {(int) w, (int) h};

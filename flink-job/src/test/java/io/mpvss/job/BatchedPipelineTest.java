@@ -1,6 +1,7 @@
 package io.mpvss.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mpvss.config.JobOptions;
 import io.mpvss.format.FrameRecord;
@@ -49,6 +50,10 @@ class BatchedPipelineTest {
     }
 
     static TreeMap<String, String> run(int batch, boolean decodeBeforeKeyBy) throws Exception {
+        return run(batch, decodeBeforeKeyBy, Duration.ZERO);
+    }
+
+    static TreeMap<String, String> run(int batch, boolean decodeBeforeKeyBy, Duration shedLag) throws Exception {
         Configuration conf = new Configuration();
         conf.set(JobOptions.MODEL_DIR, TestBundles.dir().toString());
         conf.set(JobOptions.INFERENCE_DEVICE, InferenceOptions.Device.CPU);
@@ -56,6 +61,7 @@ class BatchedPipelineTest {
         conf.set(JobOptions.INFERENCE_BATCH_MAX, batch);
         conf.set(JobOptions.INFERENCE_BATCH_WAIT, Duration.ofMillis(20));
         conf.set(JobOptions.FRAMES_DECODE_BEFORE_KEYBY, decodeBeforeKeyBy);
+        conf.set(JobOptions.OVERLOAD_SHED_LAG, shedLag);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
         env.enableCheckpointing(100);
@@ -79,7 +85,8 @@ class BatchedPipelineTest {
 
     static String line(MaskDocument d) {
         return "mask " + d.getStream() + "#" + d.getSeq() + " key=" + d.isKeyFrame() + " from=" + d.getKeySeq()
-                + " reason=" + d.getKeyReason() + " png=" + Base64.getEncoder().encodeToString(d.getLabelMapPng());
+                + " reason=" + d.getKeyReason() + (d.getShed() != null ? " shed" : "")
+                + " png=" + Base64.getEncoder().encodeToString(d.getLabelMapPng());
     }
 
     @Test
@@ -90,6 +97,31 @@ class BatchedPipelineTest {
         assertEquals(one.keySet(), four.keySet());
         for (String k : one.keySet()) {
             assertEquals(one.get(k), four.get(k), k);
+        }
+    }
+
+    /**
+     * Shedding in the whole pipeline: the input's capture times are from 1970, so every frame is late; each stream's
+     * first frame is inferred (nothing to repeat yet), every later one is shed and repeats it, in batches of 4 as in
+     * batches of 1; bad and duplicate frames are still dead letters of their classes.
+     */
+    @Test
+    void lateFramesAreShedWithTheirStreamsLastMask() throws Exception {
+        for (int batch : new int[] {1, 4}) {
+            TreeMap<String, String> got = run(batch, false, Duration.ofSeconds(5));
+            assertEquals(input().size(), got.size(), "one entry per frame");
+            for (int s = 0; s < 5; s++) {
+                String first = got.get("mask cam-" + s + "#0");
+                assertTrue(first.contains(" key=true ") && !first.contains(" shed "), first);
+                String png = first.substring(first.indexOf(" png="));
+                for (int seq = 1; seq < 9; seq++) {
+                    String d = got.get("mask cam-" + s + "#" + seq);
+                    assertTrue(d.contains(" key=false from=0 ") && d.contains(" shed png="), d);
+                    assertTrue(d.endsWith(png), "repeats seq 0: " + d);
+                }
+            }
+            assertEquals("dead cam-3#99 " + WireFormat.ERR_UNDECODABLE_IMAGE, got.get("dead cam-3#99"));
+            assertEquals("dead cam-1#2 " + WireFormat.ERR_STALE_OR_DUPLICATE, got.get("dead cam-1#2"));
         }
     }
 

@@ -204,6 +204,42 @@ class MaskPropagationBatchHarnessTest {
         assertEquals(List.of(0L, 4L, 8L, 11L, 13L, 15L), keys);
     }
 
+    /**
+     * Shedding in the operator, on the harness's clock: past overload.shed-lag a frame's document repeats the
+     * stream's last mask ("shed": true); after a restore nothing is held to repeat, so the first late frame is
+     * inferred again, and the ones after it are shed.
+     */
+    @Test
+    void framesPastTheShedLagAreAnsweredWithTheLastMask() throws Exception {
+        MaskPropagation.Settings s = settings().keyInterval(3).overloadShedLag(Duration.ofSeconds(2))
+                .maxTimeGap(Duration.ZERO).build();
+        long[] lags = {0, 100, 5000, 5000, 5000, 5000, 100};
+        List<MaskDocument> out = new ArrayList<>();
+        var h = harness(s);
+        h.open();
+        for (int seq = 0; seq < lags.length; seq++) {
+            if (seq == 4) {
+                h.prepareSnapshotPreBarrier(1L);
+                OperatorSubtaskState snap = h.snapshot(1L, 1L);
+                out.addAll(h.extractOutputValues());
+                h.close();
+                h = harness(s);
+                h.initializeState(snap);
+                h.open();
+            }
+            Frame f = frame("cam-s", seq, 1_000_000L + seq * 100);
+            h.setProcessingTime(f.captureTs + lags[seq]);
+            h.processElement(f, f.captureTs);
+        }
+        out.addAll(h.extractOutputValues());
+        h.close();
+        assertEquals(List.of(false, false, true, true, false, true, false),
+                out.stream().map(d -> Boolean.TRUE.equals(d.getShed())).toList());
+        assertArrayEquals(out.get(1).getLabelMapPng(), out.get(2).getLabelMapPng(), "seq 2 repeats seq 1");
+        assertArrayEquals(out.get(4).getLabelMapPng(), out.get(5).getLabelMapPng(), "seq 5 repeats seq 4");
+        assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L, 6L), out.stream().map(MaskDocument::getSeq).toList());
+    }
+
     /** Without the overload rule the documents still say the interval in force: the configured one. */
     @Test
     void withoutTheRuleTheIntervalIsTheConfiguredOne() throws Exception {
