@@ -85,18 +85,8 @@ public final class FrameDecoder {
             long h = WireFormat.longHeader(record, WireFormat.HEADER_HEIGHT);
             return new int[] {(int) w, (int) h};
         }
-        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(v))) {
-            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
-            if (!readers.hasNext()) {
-                throw new InvalidFrameException(WireFormat.ERR_UNDECODABLE_IMAGE, "no " + enc + " image in the value");
-            }
-            ImageReader reader = readers.next();
-            try {
-                reader.setInput(in, true, true);
-                return new int[] {reader.getWidth(0), reader.getHeight(0)};
-            } finally {
-                reader.dispose();
-            }
+        try {
+            return withReader(v, enc, reader -> new int[] {reader.getWidth(0), reader.getHeight(0)});
         } catch (IOException | RuntimeException e) {
             throw new InvalidFrameException(WireFormat.ERR_UNDECODABLE_IMAGE, "unreadable " + enc + " header: "
                     + e.getMessage());
@@ -130,7 +120,13 @@ public final class FrameDecoder {
         return new Rgb(v, (int) w, (int) h);
     }
 
-    private static Rgb decodeImage(byte[] v, String enc, long maxPixels) throws InvalidFrameException {
+    /** What is done with an image reader set on a value. */
+    private interface ReaderWork<T> {
+        T apply(ImageReader reader) throws IOException, InvalidFrameException;
+    }
+
+    /** Runs {@code work} with ImageIO's reader for the value, disposed after. */
+    private static <T> T withReader(byte[] v, String enc, ReaderWork<T> work) throws IOException, InvalidFrameException {
         try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(v))) {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
             if (!readers.hasNext()) {
@@ -139,6 +135,16 @@ public final class FrameDecoder {
             ImageReader reader = readers.next();
             try {
                 reader.setInput(in, true, true);
+                return work.apply(reader);
+            } finally {
+                reader.dispose();
+            }
+        }
+    }
+
+    private static Rgb decodeImage(byte[] v, String enc, long maxPixels) throws InvalidFrameException {
+        try {
+            return withReader(v, enc, reader -> {
                 long w = reader.getWidth(0);
                 long h = reader.getHeight(0);
                 // Check the declared size before allocating, so a small record cannot claim a huge image.
@@ -161,9 +167,7 @@ public final class FrameDecoder {
                             + missingEnd);
                 }
                 return toRgb(img);
-            } finally {
-                reader.dispose();
-            }
+            });
         } catch (InvalidFrameException e) {
             throw e;
         } catch (IOException | RuntimeException e) {
