@@ -34,6 +34,20 @@ final class CameraTestSupport {
     private CameraTestSupport() {
     }
 
+    /** The gateway as `mpvss cameras` builds it, writing through {@code sender}, logging to {@code out}. */
+    static io.mpvss.cameras.CameraGateway gateway(io.mpvss.cameras.CameraConfig config, String ffmpeg,
+            FrameSender sender, long startSeq, java.io.PrintStream out) {
+        return io.mpvss.cameras.CameraGateway.builder()
+                .cameras(config.cameras())
+                .ffmpeg(ffmpeg)
+                .output(CamerasCommand.asOutput(sender))
+                .splitter(VideoFrames::nextJpeg)
+                .startSeq(startSeq)
+                .out(out)
+                .statusInterval(Duration.ofSeconds(1))
+                .build();
+    }
+
     static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();

@@ -156,15 +156,7 @@ class CamerasGatewayTest {
         List<LiveSource> sources = new ArrayList<>();
         try (FrameSender sender = new FrameSender(KafkaClients.producer(kafka.bootstrapServers(), new Properties()),
                 "frames")) {
-            CameraGateway gateway = CameraGateway.builder()
-                    .cameras(config.cameras())
-                    .ffmpeg(ffmpeg)
-                    .output(CamerasCommand.asOutput(sender))
-                    .splitter(VideoFrames::nextJpeg)
-                    .startSeq(startSeq)
-                    .out(logOut)
-                    .statusInterval(Duration.ofSeconds(1))
-                    .build();
+            CameraGateway gateway = CameraTestSupport.gateway(config, ffmpeg, sender, startSeq, logOut);
             try {
                 LiveSource http = new LiveSource("http", () -> httpCamera(httpPort));
                 sources.add(http);

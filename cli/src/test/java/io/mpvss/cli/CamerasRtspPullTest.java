@@ -217,15 +217,7 @@ class CamerasRtspPullTest {
         server.start();
         try (FrameSender sender = new FrameSender(KafkaClients.producer(kafka.bootstrapServers(), new Properties()),
                 "frames")) {
-            CameraGateway gateway = CameraGateway.builder()
-                    .cameras(config.cameras())
-                    .ffmpeg(ffmpeg)
-                    .output(CamerasCommand.asOutput(sender))
-                    .splitter(VideoFrames::nextJpeg)
-                    .startSeq(startSeq)
-                    .out(logOut)
-                    .statusInterval(Duration.ofSeconds(1))
-                    .build();
+            CameraGateway gateway = CameraTestSupport.gateway(config, ffmpeg, sender, startSeq, logOut);
             try {
                 gateway.start();
                 awaitSteadyStream("the first frames", gateway, server, frames, ids);
