@@ -197,13 +197,14 @@ public final class BenchCommand {
         ModelOnly model = modelOnly(o, frames, inf, batch, log);
         List<ModelOnlyBench.Result> threadSweep = threadSweep(o, frames, inf, batch, log);
         Map<String, String> settings = new LinkedHashMap<>(o.settings);
+        // the report names the model by its id; the path (absolute here) would leak this machine's layout
         settings.put(JobOptions.MODEL_DIR.key(), o.model.toString());
         Pipeline pipeline = pipeline(o, frames, settings, log);
         double minutes = (System.nanoTime() - t0) / 60e9;
         log.printf(Locale.ROOT, "bench: done in %.1f min%n", minutes);
         return new BenchReport(model.modelId(), model.provider(), model.width(), model.height(), o.frames.toString(),
                 frames.meanBytes(), batch, o.intervals, o.throughputGuarantee, o.checkpointMs, o.pacedFraction,
-                settings, model.state(), model.bound(), model.profiles(), model.graphs(), threadSweep,
+                o.settings, model.state(), model.bound(), model.profiles(), model.graphs(), threadSweep,
                 pipeline.backlog(), pipeline.paced(), minutes);
     }
 
