@@ -5,6 +5,7 @@ import io.mpvss.model.InferenceOptions;
 import io.mpvss.state.KeyImageEncoding;
 import io.mpvss.state.MaskPrecision;
 import java.time.Duration;
+import org.apache.flink.configuration.MemorySize;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -201,7 +202,7 @@ public final class JobOptions {
                 TRANSACTIONAL_ID_PREFIX, SOURCE_BOUNDED, DELIVERY_GUARANTEE, MODEL_DIR, KEY_INTERVAL, KEY_MAX_SEQ_GAP,
                 KEY_MAX_TIME_GAP, STATE_TTL, STATE_MASK_PRECISION, INFERENCE_DEVICE, INFERENCE_CUDA_DEVICE, INFERENCE_THREADS,
                 FRAMES_MAX_BYTES, MASKS_MAX_BYTES, FRAMES_MAX_PIXELS, KAFKA_CONNECT_TIMEOUT, KAFKA_TRANSACTION_TIMEOUT,
-                STATE_KEY_IMAGE, STATE_KEY_IMAGE_JPEG_QUALITY,
+                STATE_KEY_IMAGE, STATE_KEY_IMAGE_JPEG_QUALITY, STATE_KEY_FRAME_CACHE,
                 INFERENCE_BATCH_MAX, INFERENCE_BATCH_WAIT, OVERLOAD_LAG_BOUND, OVERLOAD_SHED_LAG, KEY_MAX_INTERVAL, KEY_STAGGER,
                 FRAMES_DECODE_BEFORE_KEYBY);
     }
@@ -231,6 +232,14 @@ public final class JobOptions {
             .enumType(KeyImageEncoding.class).defaultValue(KeyImageEncoding.JPEG)
             .withDescription("How the key frame's model-resolution image is kept in state: jpeg (about a tenth of "
                     + "the raw bytes; decoded again per frame with RocksDB) | raw (RGB, exact).");
+
+    public static final ConfigOption<MemorySize> STATE_KEY_FRAME_CACHE = ConfigOptions.key("state.key-frame-cache")
+            .memoryType().defaultValue(MemorySize.parse("64mb"))
+            .withDescription("Memory per operator instance for the decoded key frames of recently seen streams (key "
+                    + "image and mask logits as the propagator takes them). With RocksDB every state read would "
+                    + "otherwise decode the JPEG key image and widen the masks again, on every propagated frame; "
+                    + "the heap backend keeps them anyway. A stream takes H x W x 3 + N x H/4 x W/4 x 4 bytes at the "
+                    + "model's input size (0.9 MB for the bundled model: 64 MB hold 70 streams). 0 disables.");
 
     public static final ConfigOption<Integer> STATE_KEY_IMAGE_JPEG_QUALITY = ConfigOptions
             .key("state.key-image-jpeg-quality")

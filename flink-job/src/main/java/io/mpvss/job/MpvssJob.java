@@ -257,6 +257,7 @@ public final class MpvssJob {
                 .maxFrameBytes(conf.get(JobOptions.FRAMES_MAX_BYTES))
                 .maxFramePixels(conf.get(JobOptions.FRAMES_MAX_PIXELS))
                 .maxMaskBytes(conf.get(JobOptions.MASKS_MAX_BYTES))
+                .keyFrameCacheBytes(conf.get(JobOptions.STATE_KEY_FRAME_CACHE).getBytes())
                 .batchMax(conf.get(JobOptions.INFERENCE_BATCH_MAX))
                 .batchWait(conf.get(JobOptions.INFERENCE_BATCH_WAIT))
                 .overloadLagBound(conf.get(JobOptions.OVERLOAD_LAG_BOUND))

@@ -83,6 +83,7 @@ public class MaskPropagation extends AbstractStreamOperator<MaskDocument>
     private transient ValueState<StreamCursor> cursorState;
     private transient ValueState<Integer> intervalState;
     private transient KeyedStates states;
+    private transient KeyFrameCache keyFrames;
     private transient List<StreamRecord<Frame>> buffer;
     private transient ScheduledFuture<?> flushTimer;
     private transient OperatorMetrics metrics;
@@ -133,6 +134,7 @@ public class MaskPropagation extends AbstractStreamOperator<MaskDocument>
         cursorState = getRuntimeContext().getState(cd);
         intervalState = getRuntimeContext().getState(id);
         states = new KeyedStates();
+        keyFrames = new KeyFrameCache(cachedStreams(settings.keyFrameCacheBytes, bundle.manifest()));
         buffer = new ArrayList<>(Math.max(1, settings.batchMax));
         metrics = OperatorMetrics.register(getRuntimeContext().getMetricGroup(), bundle.executionProvider());
     }
@@ -239,7 +241,8 @@ public class MaskPropagation extends AbstractStreamOperator<MaskDocument>
         public MaskEngine.StreamState read(String stream) throws Exception {
             setCurrentKey(stream);
             Integer k = intervalState.value();
-            return new MaskEngine.StreamState(keyState.value(), cursorState.value(), k == null ? 0 : k);
+            return new MaskEngine.StreamState(keyFrames.reuse(stream, keyState.value()), cursorState.value(),
+                    k == null ? 0 : k);
         }
 
         @Override
@@ -247,12 +250,24 @@ public class MaskPropagation extends AbstractStreamOperator<MaskDocument>
             setCurrentKey(stream);
             if (step.newKeyFrame() != null) {
                 keyState.update(step.newKeyFrame());
+                keyFrames.written(stream, step.newKeyFrame());
             }
             cursorState.update(step.cursor());
             if (engine.overload().enabled()) {
                 intervalState.update(step.keyInterval());
             }
         }
+    }
+
+    /** Streams whose decoded key frame fits in {@code bytes}: H x W x 3 image bytes + N x H/4 x W/4 fp32 masks. */
+    static int cachedStreams(long bytes, io.mpvss.model.ModelManifest m) {
+        long perStream = 3L * m.width() * m.height() + 4L * m.queries() * (m.width() / 4) * (m.height() / 4);
+        return (int) Math.min(Integer.MAX_VALUE, bytes / Math.max(1, perStream));
+    }
+
+    @VisibleForTesting
+    KeyFrameCache keyFrameCache() {
+        return keyFrames;
     }
 
     @VisibleForTesting
@@ -286,6 +301,7 @@ public class MaskPropagation extends AbstractStreamOperator<MaskDocument>
         final int maxFrameBytes;
         final long maxFramePixels;
         final int maxMaskBytes;
+        final long keyFrameCacheBytes;
         final int batchMax;
         final Duration batchWait;
         final Duration overloadLagBound;
@@ -307,6 +323,7 @@ public class MaskPropagation extends AbstractStreamOperator<MaskDocument>
             this.maxFrameBytes = b.maxFrameBytes;
             this.maxFramePixels = b.maxFramePixels;
             this.maxMaskBytes = b.maxMaskBytes;
+            this.keyFrameCacheBytes = b.keyFrameCacheBytes;
             if (b.batchMax < 1) {
                 throw new IllegalArgumentException("inference.batch.max must be >= 1, found " + b.batchMax);
             }
@@ -373,6 +390,7 @@ public class MaskPropagation extends AbstractStreamOperator<MaskDocument>
             private int maxFrameBytes = JobOptions.FRAMES_MAX_BYTES.defaultValue();
             private long maxFramePixels = JobOptions.FRAMES_MAX_PIXELS.defaultValue();
             private int maxMaskBytes = JobOptions.MASKS_MAX_BYTES.defaultValue();
+            private long keyFrameCacheBytes = JobOptions.STATE_KEY_FRAME_CACHE.defaultValue().getBytes();
             private int batchMax = JobOptions.INFERENCE_BATCH_MAX.defaultValue();
             private Duration batchWait = JobOptions.INFERENCE_BATCH_WAIT.defaultValue();
             private Duration overloadLagBound = JobOptions.OVERLOAD_LAG_BOUND.defaultValue();
@@ -401,6 +419,8 @@ public class MaskPropagation extends AbstractStreamOperator<MaskDocument>
             public Builder maxFramePixels(long v) { maxFramePixels = v; return this; }
             /** masks.max-bytes: the masks topic's max.message.bytes. */
             public Builder maxMaskBytes(int v) { maxMaskBytes = v; return this; }
+            /** state.key-frame-cache in bytes; 0 disables the cache. */
+            public Builder keyFrameCacheBytes(long v) { keyFrameCacheBytes = v; return this; }
             /** Frames per inference batch (1 = none). */
             public Builder batchMax(int v) { batchMax = v; return this; }
             public Builder batchWait(Duration v) { batchWait = v; return this; }

@@ -10,6 +10,7 @@ import io.mpvss.state.StreamCursorSerializer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -351,6 +352,82 @@ class MaskPropagationHarnessTest {
             assertEquals(heap.get(i).getKeySeq(), rocks.get(i).getKeySeq());
             assertArrayEquals(heap.get(i).getLabelMapPng(), rocks.get(i).getLabelMapPng(), "seq " + i);
         }
+    }
+
+    /**
+     * With RocksDB a state read is a new object; the key-frame cache hands the propagator the object it decoded
+     * already, once per key frame instead of once per frame. Same masks with the cache and without it; every
+     * propagated frame's read is a hit; and after a restore the cache starts empty and fills again.
+     */
+    @Test
+    void onRocksDbTheKeyFrameCacheServesPropagatedFramesWithTheSameMasks() throws Exception {
+        List<FrameRecord> in = new ArrayList<>();
+        for (int s = 0; s < 9; s++) {
+            in.add(frame("cam-c", s));
+        }
+        List<MaskDocument> uncached;
+        try (var h = harness(settings().keyFrameCacheBytes(0).build())) {
+            h.setStateBackend(new org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend());
+            h.open();
+            uncached = run(h, in);
+            assertEquals(0, ((MaskPropagation) h.getOperator()).keyFrameCache().hits());
+        }
+        List<MaskDocument> cached = new ArrayList<>();
+        OperatorSubtaskState snap;
+        try (var h = harness(settings().build())) {
+            h.setStateBackend(new org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend());
+            h.open();
+            cached.addAll(run(h, in.subList(0, 4)));
+            KeyFrameCache cache = ((MaskPropagation) h.getOperator()).keyFrameCache();
+            long propagated = cached.stream().filter(d -> !d.isKeyFrame()).count();
+            assertEquals(propagated, cache.hits(), "every propagated frame's key frame came from the cache");
+            snap = h.snapshot(3L, 3L);
+        }
+        try (var h = harness(settings().build())) {
+            h.setStateBackend(new org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend());
+            h.initializeState(snap);
+            h.open();
+            cached.addAll(run(h, in.subList(4, in.size())));
+            KeyFrameCache cache = ((MaskPropagation) h.getOperator()).keyFrameCache();
+            assertTrue(cache.misses() >= 1, "restored: the first read decodes");
+            assertTrue(cache.hits() >= 1, "then the cache serves");
+        }
+        assertEquals(uncached.size(), cached.size());
+        for (int i = 0; i < uncached.size(); i++) {
+            assertEquals(uncached.get(i).getKeySeq(), cached.get(i).getKeySeq());
+            assertArrayEquals(uncached.get(i).getLabelMapPng(), cached.get(i).getLabelMapPng(), "seq " + i);
+        }
+    }
+
+    /** The cache's bound: least recently used streams go first; a new key frame replaces the stream's entry. */
+    @Test
+    void theKeyFrameCacheKeepsTheMostRecentStreamsAndMatchesByKeyFrame() {
+        KeyFrameCache cache = new KeyFrameCache(2);
+        KeyFrameState a0 = key(0);
+        cache.written("a", a0);
+        assertSame(a0, cache.reuse("a", key(0)), "the same key frame read again: the cached object");
+        KeyFrameState a5 = key(5);
+        assertSame(a5, cache.reuse("a", a5), "another key frame: the one read, which replaces the entry");
+        assertSame(a5, cache.reuse("a", key(5)));
+        cache.written("b", key(0));
+        cache.reuse("a", key(5)); // a is now more recent than b
+        cache.written("c", key(0)); // over the bound of 2: b goes
+        assertEquals(2, cache.size());
+        KeyFrameState b0 = key(0);
+        assertSame(b0, cache.reuse("b", b0), "b was dropped: a miss");
+        assertEquals(3, cache.hits());
+        assertNull(new KeyFrameCache(0).reuse("a", null));
+        KeyFrameState x = key(1);
+        KeyFrameCache off = new KeyFrameCache(0);
+        off.written("a", key(1));
+        assertSame(x, off.reuse("a", x), "0 disables");
+        assertEquals(0, off.size());
+    }
+
+    static KeyFrameState key(long seq) {
+        return KeyFrameState.of("m@1", seq, 1000 + seq, 64, 32, new byte[4 * 4 * 3],
+                new io.mpvss.model.SegmentorOutput(new float[4], new float[2], new float[8], new byte[16]),
+                io.mpvss.state.MaskPrecision.FP32);
     }
 
     @Test
