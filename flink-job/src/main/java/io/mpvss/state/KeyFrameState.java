@@ -14,6 +14,9 @@ import java.util.Objects;
  * heap backend, RocksDB and a restore from a checkpoint all give bit-identical results. Written only on key frames;
  * the per-frame counters live in {@link StreamCursor} so that a non-key frame does not rewrite the key frame in
  * RocksDB.
+ *
+ * <p>Immutable once created: the arrays its accessors return must not be modified (they go to ONNX Runtime as
+ * inputs, read only); {@link KeyFrameStateSerializer#copy} relies on it.
  */
 public final class KeyFrameState {
 
@@ -184,26 +187,6 @@ public final class KeyFrameState {
             case FP16 -> maskFp16.length * 2;
             case UINT8 -> maskU8.length + maskMin.length * 8;
         };
-    }
-
-    KeyFrameState deepCopy() {
-        KeyFrameState s = new KeyFrameState();
-        s.modelId = modelId;
-        s.keySeq = keySeq;
-        s.keyTs = keyTs;
-        s.frameWidth = frameWidth;
-        s.frameHeight = frameHeight;
-        s.imageEncoding = imageEncoding;
-        s.imageBytes = imageBytes == null ? null : imageBytes.clone();
-        s.queries = queries == null ? null : queries.clone();
-        s.classLogits = classLogits == null ? null : classLogits.clone();
-        s.maskPrecision = maskPrecision;
-        s.maskFp32 = maskFp32 == null ? null : maskFp32.clone();
-        s.maskFp16 = maskFp16 == null ? null : maskFp16.clone();
-        s.maskU8 = maskU8 == null ? null : maskU8.clone();
-        s.maskMin = maskMin == null ? null : maskMin.clone();
-        s.maskStep = maskStep == null ? null : maskStep.clone();
-        return s;
     }
 
     @Override

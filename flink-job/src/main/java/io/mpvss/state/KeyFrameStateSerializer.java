@@ -43,9 +43,15 @@ public final class KeyFrameStateSerializer extends TypeSerializerSingleton<KeyFr
         return out.length();
     }
 
+    /**
+     * Immutable: a {@link KeyFrameState} never changes after {@link KeyFrameState#of} or deserialization (only its
+     * decoded caches are filled, once). So copies are the object itself: the heap backend's copy-on-write during a
+     * checkpoint then neither clones the key frame's arrays nor loses its decoded key image (a deep copy had to decode
+     * the JPEG again, once per stream per checkpoint).
+     */
     @Override
     public boolean isImmutableType() {
-        return false;
+        return true;
     }
 
     @Override
@@ -55,7 +61,7 @@ public final class KeyFrameStateSerializer extends TypeSerializerSingleton<KeyFr
 
     @Override
     public KeyFrameState copy(KeyFrameState from) {
-        return from.deepCopy();
+        return from;
     }
 
     @Override

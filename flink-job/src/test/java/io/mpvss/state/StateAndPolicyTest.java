@@ -90,7 +90,9 @@ class StateAndPolicyTest {
             assertEquals(s, back, sc.toString());
             assertArrayEquals(s.maskLogits(), back.maskLogits(), sc.toString());
             assertArrayEquals(s.image(), back.image(), sc.toString());
-            assertEquals(s, KeyFrameStateSerializer.INSTANCE.copy(s));
+            // immutable: a copy is the object itself, with its decoded key image (no decode after a heap snapshot)
+            assertSame(s, KeyFrameStateSerializer.INSTANCE.copy(s));
+            assertTrue(KeyFrameStateSerializer.INSTANCE.isImmutableType());
             DataOutputSerializer copied = new DataOutputSerializer(64);
             KeyFrameStateSerializer.INSTANCE.copy(new DataInputDeserializer(out.getCopyOfBuffer()), copied);
             assertArrayEquals(out.getCopyOfBuffer(), copied.getCopyOfBuffer());
