@@ -380,15 +380,7 @@ public final class BatchBench {
                 for (t = 1; ; t++) {
                     for (int i = 0; i < s; i++) {
                         long due = p0 + (long) (sent * 1e9 / rate);
-                        long now;
-                        while ((now = System.nanoTime()) < due) {
-                            long ms = (due - now) / 1_000_000;
-                            if (ms > 0) {
-                                Thread.sleep(ms);
-                            } else {
-                                Thread.onSpinWait();
-                            }
-                        }
+                        long now = PipelineBench.sleepUntil(due);
                         long q = seq(truth, i, t);
                         producer.send(PipelineBench.streamId(i), q, System.currentTimeMillis(), frames.frame(i, t));
                         sentFrames.put(PipelineBench.streamId(i) + "#" + q, new long[] {i, t});

@@ -175,15 +175,7 @@ public final class PipelineBench {
         for (int t = run.warmupPerStream(); t < run.warmupPerStream() + run.framesPerStream(); t++) {
             for (int s = 0; s < run.streams(); s++) {
                 long due = p0 + (long) (sent * 1e9 / run.pacedFps());
-                long now;
-                while ((now = System.nanoTime()) < due) {
-                    long ms = (due - now) / 1_000_000;
-                    if (ms > 0) {
-                        Thread.sleep(ms);
-                    } else {
-                        Thread.onSpinWait();
-                    }
-                }
+                long now = sleepUntil(due);
                 sender.send(streamId(s), t, System.currentTimeMillis(), frames.frame(s, t));
                 sent++;
                 if (now >= nextLog) {
@@ -251,6 +243,20 @@ public final class PipelineBench {
         } catch (java.io.IOException | RuntimeException e) {
             // best effort
         }
+    }
+
+    /** Waits until {@code System.nanoTime()} reaches {@code dueNanos}: sleeps, then spins the last millisecond. */
+    static long sleepUntil(long dueNanos) throws InterruptedException {
+        long now;
+        while ((now = System.nanoTime()) < dueNanos) {
+            long ms = (dueNanos - now) / 1_000_000;
+            if (ms > 0) {
+                Thread.sleep(ms);
+            } else {
+                Thread.onSpinWait();
+            }
+        }
+        return now;
     }
 
     static String streamId(int s) {
