@@ -11,6 +11,7 @@ import io.mpvss.model.ModelBundle;
 import io.mpvss.model.ModelManifest;
 import io.mpvss.operator.FrameValidator;
 import io.mpvss.operator.MaskPropagation;
+import io.mpvss.operator.MaskPropagationSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -219,7 +220,7 @@ public final class MpvssJob {
         noKryo.set(PipelineOptions.GENERIC_TYPES, false);
         env.configure(noKryo);
 
-        MaskPropagation.Settings settings = settings(conf);
+        MaskPropagationSettings settings = settings(conf);
         ModelManifest m = ModelBundle.validate(Path.of(settings.modelDir()),
                 new InferenceOptions(InferenceOptions.Device.CPU, settings.inference().threads(), 0));
         LOG.info("Model bundle {} ({}x{}, N={}, {} classes) checked at {}", m.modelId(), m.width(), m.height(),
@@ -242,39 +243,9 @@ public final class MpvssJob {
         return new Outputs(masks, dead);
     }
 
-    /** The operator settings from the job options. */
-    public static MaskPropagation.Settings settings(ReadableConfig conf) {
-        return MaskPropagation.Settings.builder(JobOptions.required(conf, JobOptions.MODEL_DIR))
-                .inference(new InferenceOptions(conf.get(JobOptions.INFERENCE_DEVICE),
-                        conf.get(JobOptions.INFERENCE_THREADS), conf.get(JobOptions.INFERENCE_CUDA_DEVICE)))
-                .keyInterval(nonNegative(JobOptions.KEY_INTERVAL.key(), conf.get(JobOptions.KEY_INTERVAL)))
-                .maxSeqGap(nonNegative(JobOptions.KEY_MAX_SEQ_GAP.key(), conf.get(JobOptions.KEY_MAX_SEQ_GAP)))
-                .maxTimeGap(conf.get(JobOptions.KEY_MAX_TIME_GAP))
-                .maskPrecision(conf.get(JobOptions.STATE_MASK_PRECISION))
-                .keyImage(conf.get(JobOptions.STATE_KEY_IMAGE))
-                .keyImageJpegQuality(conf.get(JobOptions.STATE_KEY_IMAGE_JPEG_QUALITY))
-                .stateTtl(conf.get(JobOptions.STATE_TTL))
-                .maxFrameBytes(conf.get(JobOptions.FRAMES_MAX_BYTES))
-                .maxFramePixels(conf.get(JobOptions.FRAMES_MAX_PIXELS))
-                .maxMaskBytes(conf.get(JobOptions.MASKS_MAX_BYTES))
-                .keyFrameCacheBytes(conf.get(JobOptions.STATE_KEY_FRAME_CACHE).getBytes())
-                .batchMax(conf.get(JobOptions.INFERENCE_BATCH_MAX))
-                .batchWait(conf.get(JobOptions.INFERENCE_BATCH_WAIT))
-                .overloadLagBound(conf.get(JobOptions.OVERLOAD_LAG_BOUND))
-                .overloadShedLag(conf.get(JobOptions.OVERLOAD_SHED_LAG))
-                .maxKeyInterval(nonNegative(JobOptions.KEY_MAX_INTERVAL.key(), conf.get(JobOptions.KEY_MAX_INTERVAL)))
-                .stagger(conf.get(JobOptions.KEY_STAGGER))
-                .decodeBeforeKeyBy(conf.get(JobOptions.FRAMES_DECODE_BEFORE_KEYBY))
-                .build();
-    }
-
-
-
-    private static <T extends Number> T nonNegative(String key, T v) {
-        if (v.longValue() < 0) {
-            throw new IllegalArgumentException(key + " must be >= 0, found " + v);
-        }
-        return v;
+    /** The operator settings from the job options (checked there). */
+    public static MaskPropagationSettings settings(ReadableConfig conf) {
+        return MaskPropagationSettings.of(conf);
     }
 
     /** The key: the stream id. A named class so Flink needs no lambda type extraction. */

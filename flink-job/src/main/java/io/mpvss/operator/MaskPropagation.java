@@ -1,26 +1,19 @@
 package io.mpvss.operator;
 
 import io.mpvss.config.JobOptions;
-import io.mpvss.config.RecordSizes;
 import io.mpvss.engine.KeyFramePolicy;
 import io.mpvss.engine.MaskEngine;
 import io.mpvss.engine.OverloadPolicy;
 import io.mpvss.format.Frame;
 import io.mpvss.format.FrameRecord;
 import io.mpvss.format.MaskDocument;
-import io.mpvss.model.InferenceOptions;
 import io.mpvss.model.InvalidBundleException;
 import io.mpvss.model.ModelBundle;
 import io.mpvss.state.KeyFrameState;
 import io.mpvss.state.KeyFrameStateSerializer;
-import io.mpvss.state.KeyImageEncoding;
-import io.mpvss.state.MaskPrecision;
-import io.mpvss.state.StateCompaction;
 import io.mpvss.state.StreamCursor;
 import io.mpvss.state.StreamCursorSerializer;
-import java.io.Serializable;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -75,7 +68,7 @@ public class MaskPropagation extends AbstractStreamOperator<MaskDocument>
     /** The key interval in force for the stream under the overload rule (absent: the configured one). */
     static final String INTERVAL_STATE = "key-interval";
 
-    private final Settings settings;
+    private final MaskPropagationSettings settings;
 
     private transient ModelBundle bundle;
     private transient MaskEngine engine;
@@ -88,7 +81,7 @@ public class MaskPropagation extends AbstractStreamOperator<MaskDocument>
     private transient ScheduledFuture<?> flushTimer;
     private transient OperatorMetrics metrics;
 
-    public MaskPropagation(Settings settings) {
+    public MaskPropagation(MaskPropagationSettings settings) {
         this.settings = Objects.requireNonNull(settings);
     }
 
@@ -96,33 +89,23 @@ public class MaskPropagation extends AbstractStreamOperator<MaskDocument>
     public void open() throws Exception {
         super.open();
         try {
-            bundle = ModelBundle.open(Path.of(settings.modelDir), settings.inference);
+            bundle = ModelBundle.open(Path.of(settings.modelDir()), settings.inference());
         } catch (InvalidBundleException e) {
             // A bad bundle does not get better by restarting: stop the job with the bundle's error instead of
             // letting the restart strategy loop on it.
             throw new SuppressRestartsException(e);
         }
-        engine = MaskEngine.builder(bundle)
-                .keyInterval(settings.keyInterval)
-                .maxSeqGap(settings.maxSeqGap)
-                .maxTimeGapMs(settings.maxTimeGap.toMillis())
-                .stateCompaction(settings.stateCompaction())
-                .maxKeyInterval(settings.maxKeyInterval)
-                .lagBoundMs(settings.overloadLagBound.toMillis())
-                .shedLagMs(settings.overloadShedLag.toMillis())
-                .stagger(settings.stagger)
+        engine = settings.engine(bundle)
                 // processing time, so that tests can drive the lag with the harness's clock
                 .clock(() -> getProcessingTimeService().getCurrentProcessingTime())
-                .maxFramePixels(settings.maxFramePixels)
-                .maxMaskDocumentBytes(RecordSizes.maskDocumentBytes(settings.maxMaskBytes))
                 .build();
 
         ValueStateDescriptor<KeyFrameState> kd = new ValueStateDescriptor<>(KEY_STATE, KeyFrameStateSerializer.INSTANCE);
         ValueStateDescriptor<StreamCursor> cd = new ValueStateDescriptor<>(CURSOR_STATE, StreamCursorSerializer.INSTANCE);
         ValueStateDescriptor<Integer> id = new ValueStateDescriptor<>(INTERVAL_STATE, IntSerializer.INSTANCE);
-        if (settings.stateTtl != null && !settings.stateTtl.isZero() && !settings.stateTtl.isNegative()) {
+        if (!settings.get(JobOptions.STATE_TTL).isZero()) {
             // Read-and-write refresh: a stream that still sends frames keeps its key frame however old it is.
-            StateTtlConfig ttl = StateTtlConfig.newBuilder(settings.stateTtl)
+            StateTtlConfig ttl = StateTtlConfig.newBuilder(settings.get(JobOptions.STATE_TTL))
                     .setUpdateType(StateTtlConfig.UpdateType.OnReadAndWrite)
                     .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
                     .build();
@@ -134,18 +117,18 @@ public class MaskPropagation extends AbstractStreamOperator<MaskDocument>
         cursorState = getRuntimeContext().getState(cd);
         intervalState = getRuntimeContext().getState(id);
         states = new KeyedStates();
-        keyFrames = new KeyFrameCache(cachedStreams(settings.keyFrameCacheBytes, bundle.manifest()));
-        buffer = new ArrayList<>(Math.max(1, settings.batchMax));
+        keyFrames = new KeyFrameCache(cachedStreams(settings.get(JobOptions.STATE_KEY_FRAME_CACHE).getBytes(), bundle.manifest()));
+        buffer = new ArrayList<>(Math.max(1, settings.batchMax()));
         metrics = OperatorMetrics.register(getRuntimeContext().getMetricGroup(), bundle.executionProvider());
     }
 
     @Override
     public void processElement(StreamRecord<Frame> element) throws Exception {
         buffer.add(element);
-        if (buffer.size() >= settings.batchMax) {
+        if (buffer.size() >= settings.batchMax()) {
             flush();
         } else if (buffer.size() == 1) {
-            long due = getProcessingTimeService().getCurrentProcessingTime() + settings.batchWait.toMillis();
+            long due = getProcessingTimeService().getCurrentProcessingTime() + settings.get(JobOptions.INFERENCE_BATCH_WAIT).toMillis();
             flushTimer = getProcessingTimeService().registerTimer(due, t -> {
                 flushTimer = null;
                 flush();
@@ -197,7 +180,7 @@ public class MaskPropagation extends AbstractStreamOperator<MaskDocument>
             return; // nothing buffered, or open() failed before the buffer existed
         }
         List<StreamRecord<Frame>> batch = buffer;
-        buffer = new ArrayList<>(Math.max(1, settings.batchMax));
+        buffer = new ArrayList<>(Math.max(1, settings.batchMax()));
         long t0 = System.nanoTime();
         List<Frame> frames = new ArrayList<>(batch.size());
         for (StreamRecord<Frame> r : batch) {
@@ -283,161 +266,5 @@ public class MaskPropagation extends AbstractStreamOperator<MaskDocument>
     @VisibleForTesting
     int buffered() {
         return buffer.size();
-    }
-
-    /** The operator's settings (built from JobOptions by the job, or directly by tests). */
-    public static final class Settings implements Serializable {
-        private static final long serialVersionUID = 1L;
-
-        final String modelDir;
-        final InferenceOptions inference;
-        final int keyInterval;
-        final long maxSeqGap;
-        final Duration maxTimeGap;
-        final MaskPrecision maskPrecision;
-        final KeyImageEncoding keyImage;
-        final int keyImageJpegQuality;
-        final Duration stateTtl;
-        final int maxFrameBytes;
-        final long maxFramePixels;
-        final int maxMaskBytes;
-        final long keyFrameCacheBytes;
-        final int batchMax;
-        final Duration batchWait;
-        final Duration overloadLagBound;
-        final Duration overloadShedLag;
-        final int maxKeyInterval;
-        final boolean stagger;
-        final boolean decodeBeforeKeyBy;
-
-        private Settings(Builder b) {
-            this.modelDir = Objects.requireNonNull(b.modelDir, "modelDir");
-            this.inference = b.inference;
-            this.keyInterval = b.keyInterval;
-            this.maxSeqGap = b.maxSeqGap;
-            this.maxTimeGap = b.maxTimeGap;
-            this.maskPrecision = b.maskPrecision;
-            this.keyImage = b.keyImage;
-            this.keyImageJpegQuality = b.keyImageJpegQuality;
-            this.stateTtl = b.stateTtl;
-            this.maxFrameBytes = b.maxFrameBytes;
-            this.maxFramePixels = b.maxFramePixels;
-            this.maxMaskBytes = b.maxMaskBytes;
-            this.keyFrameCacheBytes = b.keyFrameCacheBytes;
-            if (b.batchMax < 1) {
-                throw new IllegalArgumentException("inference.batch.max must be >= 1, found " + b.batchMax);
-            }
-            this.batchMax = b.batchMax;
-            this.batchWait = Objects.requireNonNull(b.batchWait, "batchWait");
-            this.overloadLagBound = Objects.requireNonNull(b.overloadLagBound, "overloadLagBound");
-            this.overloadShedLag = Objects.requireNonNull(b.overloadShedLag, "overloadShedLag");
-            if (batchWait.isNegative() || overloadLagBound.isNegative() || overloadShedLag.isNegative()) {
-                throw new IllegalArgumentException("inference.batch.wait and overload.lag-bound must be >= 0");
-            }
-            this.maxKeyInterval = b.maxKeyInterval;
-            this.stagger = b.stagger;
-            this.decodeBeforeKeyBy = b.decodeBeforeKeyBy;
-        }
-
-        /** Whether the validator decodes the frames ({@code frames.decode-before-keyby}). */
-        public boolean decodeBeforeKeyBy() {
-            return decodeBeforeKeyBy;
-        }
-
-        /** The decoder's pixel limit ({@code frames.max-pixels}). */
-        public long maxFramePixels() {
-            return maxFramePixels;
-        }
-
-        public static Builder builder(String modelDir) {
-            return new Builder(modelDir);
-        }
-
-        public String modelDir() {
-            return modelDir;
-        }
-
-        public InferenceOptions inference() {
-            return inference;
-        }
-
-        public MaskPrecision maskPrecision() {
-            return maskPrecision;
-        }
-
-        /** How a key frame is compacted into state (mask precision, key image encoding). */
-        public StateCompaction stateCompaction() {
-            return new StateCompaction(maskPrecision, keyImage, keyImageJpegQuality);
-        }
-
-        /** The validator's size limit ({@code frames.max-bytes}). */
-        public int maxFrameBytes() {
-            return maxFrameBytes;
-        }
-
-        /** Builder; its defaults are {@link JobOptions}' defaults (read from the options, not repeated). */
-        public static final class Builder {
-            private final String modelDir;
-            private InferenceOptions inference = new InferenceOptions(JobOptions.INFERENCE_DEVICE.defaultValue(),
-                    JobOptions.INFERENCE_THREADS.defaultValue(), JobOptions.INFERENCE_CUDA_DEVICE.defaultValue());
-            private int keyInterval = JobOptions.KEY_INTERVAL.defaultValue();
-            private long maxSeqGap = JobOptions.KEY_MAX_SEQ_GAP.defaultValue();
-            private Duration maxTimeGap = JobOptions.KEY_MAX_TIME_GAP.defaultValue();
-            private MaskPrecision maskPrecision = JobOptions.STATE_MASK_PRECISION.defaultValue();
-            private KeyImageEncoding keyImage = JobOptions.STATE_KEY_IMAGE.defaultValue();
-            private int keyImageJpegQuality = JobOptions.STATE_KEY_IMAGE_JPEG_QUALITY.defaultValue();
-            private Duration stateTtl = JobOptions.STATE_TTL.defaultValue();
-            private int maxFrameBytes = JobOptions.FRAMES_MAX_BYTES.defaultValue();
-            private long maxFramePixels = JobOptions.FRAMES_MAX_PIXELS.defaultValue();
-            private int maxMaskBytes = JobOptions.MASKS_MAX_BYTES.defaultValue();
-            private long keyFrameCacheBytes = JobOptions.STATE_KEY_FRAME_CACHE.defaultValue().getBytes();
-            private int batchMax = JobOptions.INFERENCE_BATCH_MAX.defaultValue();
-            private Duration batchWait = JobOptions.INFERENCE_BATCH_WAIT.defaultValue();
-            private Duration overloadLagBound = JobOptions.OVERLOAD_LAG_BOUND.defaultValue();
-            private Duration overloadShedLag = JobOptions.OVERLOAD_SHED_LAG.defaultValue();
-            private int maxKeyInterval = JobOptions.KEY_MAX_INTERVAL.defaultValue();
-            private boolean stagger = JobOptions.KEY_STAGGER.defaultValue();
-            private boolean decodeBeforeKeyBy = JobOptions.FRAMES_DECODE_BEFORE_KEYBY.defaultValue();
-
-            private Builder(String modelDir) {
-                this.modelDir = modelDir;
-            }
-
-            public Builder inference(InferenceOptions v) { inference = v; return this; }
-            /** 0 = the manifest's key_interval. */
-            public Builder keyInterval(int v) { keyInterval = v; return this; }
-            /** 0 disables the seq-gap rule. */
-            public Builder maxSeqGap(long v) { maxSeqGap = v; return this; }
-            /** Zero disables the time-gap rule. */
-            public Builder maxTimeGap(Duration v) { maxTimeGap = v; return this; }
-            public Builder maskPrecision(MaskPrecision v) { maskPrecision = v; return this; }
-            public Builder keyImage(KeyImageEncoding v) { keyImage = v; return this; }
-            public Builder keyImageJpegQuality(int v) { keyImageJpegQuality = v; return this; }
-            /** Zero disables TTL. */
-            public Builder stateTtl(Duration v) { stateTtl = v; return this; }
-            public Builder maxFrameBytes(int v) { maxFrameBytes = v; return this; }
-            public Builder maxFramePixels(long v) { maxFramePixels = v; return this; }
-            /** masks.max-bytes: the masks topic's max.message.bytes. */
-            public Builder maxMaskBytes(int v) { maxMaskBytes = v; return this; }
-            /** state.key-frame-cache in bytes; 0 disables the cache. */
-            public Builder keyFrameCacheBytes(long v) { keyFrameCacheBytes = v; return this; }
-            /** Frames per inference batch (1 = none). */
-            public Builder batchMax(int v) { batchMax = v; return this; }
-            public Builder batchWait(Duration v) { batchWait = v; return this; }
-            /** Zero disables the overload rule. */
-            public Builder overloadLagBound(Duration v) { overloadLagBound = v; return this; }
-            /** Zero disables shedding. */
-            public Builder overloadShedLag(Duration v) { overloadShedLag = v; return this; }
-            /** 0 = twice the key interval. */
-            public Builder maxKeyInterval(int v) { maxKeyInterval = v; return this; }
-            public Builder stagger(boolean v) { stagger = v; return this; }
-            public Builder decodeBeforeKeyBy(boolean v) { decodeBeforeKeyBy = v; return this; }
-
-            public Settings build() {
-                new StateCompaction(maskPrecision, keyImage, keyImageJpegQuality); // refuses a bad quality here
-                RecordSizes.checkedMasks(maxMaskBytes);
-                return new Settings(this);
-            }
-        }
     }
 }

@@ -21,6 +21,7 @@ import io.mpvss.format.WireFormat;
 import io.mpvss.model.InvalidBundleException;
 import io.mpvss.model.TestBundles;
 import io.mpvss.operator.MaskPropagation;
+import io.mpvss.operator.MaskPropagationSettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,7 +52,7 @@ class MpvssJobTest {
         assertEquals("SASL_SSL", p.getProperty("security.protocol"));
         assertEquals("SCRAM-SHA-512", p.getProperty("sasl.mechanism"));
         assertEquals(2, p.size());
-        MaskPropagation.Settings s = MpvssJob.settings(c);
+        MaskPropagationSettings s = MpvssJob.settings(c);
         assertEquals("FP32", s.maskPrecision().name());
         assertEquals(io.mpvss.state.StateCompaction.FULL, MpvssJob.settings(MpvssJob.parseArgs(new String[] {
                 "--model.dir", "/m", "--state.mask-precision", "fp32", "--state.key-image", "raw",

@@ -1,5 +1,7 @@
 package io.mpvss.operator;
 
+import io.mpvss.config.JobOptions;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -29,16 +31,16 @@ class MaskPropagationBatchHarnessTest {
     static final int W = 192;
     static final int H = 112;
 
-    static MaskPropagation.Settings.Builder settings() {
-        return MaskPropagation.Settings.builder(TestBundles.dir().toString())
+    static MaskPropagationSettings.Builder settings() {
+        return MaskPropagationSettings.builder(TestBundles.dir().toString())
                 .inference(InferenceOptions.cpu())
-                .keyInterval(3)
-                .maxSeqGap(3)
-                .maxTimeGap(Duration.ofSeconds(2))
-                .stateTtl(Duration.ZERO);
+                .set(JobOptions.KEY_INTERVAL, 3)
+                .set(JobOptions.KEY_MAX_SEQ_GAP, 3L)
+                .set(JobOptions.KEY_MAX_TIME_GAP, Duration.ofSeconds(2))
+                .set(JobOptions.STATE_TTL, Duration.ZERO);
     }
 
-    static KeyedOneInputStreamOperatorTestHarness<String, Frame, MaskDocument> harness(MaskPropagation.Settings s)
+    static KeyedOneInputStreamOperatorTestHarness<String, Frame, MaskDocument> harness(MaskPropagationSettings s)
             throws Exception {
         return new KeyedOneInputStreamOperatorTestHarness<>(new MaskPropagation(s), Frame::stream, Types.STRING);
     }
@@ -113,7 +115,8 @@ class MaskPropagationBatchHarnessTest {
         assertEquals(in.size() - 1, reference.size());
         assertEquals(List.of("cam-e stale-or-duplicate"), referenceDead);
 
-        MaskPropagation.Settings batched = settings().batchMax(4).batchWait(Duration.ofHours(1)).build();
+        MaskPropagationSettings batched = settings().set(JobOptions.INFERENCE_BATCH_MAX, 4)
+                .set(JobOptions.INFERENCE_BATCH_WAIT, Duration.ofHours(1)).build();
         List<MaskDocument> got = new ArrayList<>();
         List<String> dead = new ArrayList<>();
         OperatorSubtaskState snap;
@@ -150,7 +153,8 @@ class MaskPropagationBatchHarnessTest {
     /** A partial batch waits at most inference.batch.wait of processing time. */
     @Test
     void aPartialBatchIsFlushedWhenItsWaitElapses() throws Exception {
-        try (var h = harness(settings().batchMax(8).batchWait(Duration.ofMillis(50)).build())) {
+        try (var h = harness(settings().set(JobOptions.INFERENCE_BATCH_MAX, 8)
+                .set(JobOptions.INFERENCE_BATCH_WAIT, Duration.ofMillis(50)).build())) {
             h.setProcessingTime(1_000);
             h.open();
             h.processElement(frame("cam-a", 0), 1L);
@@ -174,8 +178,9 @@ class MaskPropagationBatchHarnessTest {
      */
     @Test
     void lagRaisesTheKeyIntervalAndItFallsWhenTheLagClears() throws Exception {
-        MaskPropagation.Settings s = settings().keyInterval(2).maxKeyInterval(4)
-                .overloadLagBound(Duration.ofSeconds(1)).maxTimeGap(Duration.ZERO).build();
+        MaskPropagationSettings s = settings().set(JobOptions.KEY_INTERVAL, 2).set(JobOptions.KEY_MAX_INTERVAL, 4)
+                .set(JobOptions.OVERLOAD_LAG_BOUND, Duration.ofSeconds(1))
+                .set(JobOptions.KEY_MAX_TIME_GAP, Duration.ZERO).build();
         long[] lags = {5000, 5000, 5000, 5000, 5000, 5000, 5000, 700, 700, 700, 700, 100, 100, 100, 100, 100};
         List<MaskDocument> out = new ArrayList<>();
         OperatorSubtaskState snap = null;
@@ -211,8 +216,9 @@ class MaskPropagationBatchHarnessTest {
      */
     @Test
     void framesPastTheShedLagAreAnsweredWithTheLastMask() throws Exception {
-        MaskPropagation.Settings s = settings().keyInterval(3).overloadShedLag(Duration.ofSeconds(2))
-                .maxTimeGap(Duration.ZERO).build();
+        MaskPropagationSettings s = settings().set(JobOptions.KEY_INTERVAL, 3)
+                .set(JobOptions.OVERLOAD_SHED_LAG, Duration.ofSeconds(2))
+                .set(JobOptions.KEY_MAX_TIME_GAP, Duration.ZERO).build();
         long[] lags = {0, 100, 5000, 5000, 5000, 5000, 100};
         List<MaskDocument> out = new ArrayList<>();
         var h = harness(s);

@@ -1,5 +1,8 @@
 package io.mpvss.operator;
 
+import io.mpvss.config.JobOptions;
+import org.apache.flink.configuration.MemorySize;
+
 import io.mpvss.state.KeyImageEncoding;
 import io.mpvss.state.MaskPrecision;
 import io.mpvss.state.StateCompaction;
@@ -61,13 +64,13 @@ class MaskPropagationHarnessTest {
         bundle.close();
     }
 
-    static MaskPropagation.Settings.Builder settings() {
-        return MaskPropagation.Settings.builder(TestBundles.dir().toString())
+    static MaskPropagationSettings.Builder settings() {
+        return MaskPropagationSettings.builder(TestBundles.dir().toString())
                 .inference(InferenceOptions.cpu())
-                .keyInterval(5)
-                .maxSeqGap(3)
-                .maxTimeGap(Duration.ofSeconds(2))
-                .stateTtl(Duration.ZERO);
+                .set(JobOptions.KEY_INTERVAL, 5)
+                .set(JobOptions.KEY_MAX_SEQ_GAP, 3L)
+                .set(JobOptions.KEY_MAX_TIME_GAP, Duration.ofSeconds(2))
+                .set(JobOptions.STATE_TTL, Duration.ZERO);
     }
 
     /**
@@ -78,13 +81,13 @@ class MaskPropagationHarnessTest {
         final int maxFrameBytes;
         final List<FrameRecord> dead = new ArrayList<>();
 
-        Harness(MaskPropagation.Settings s) throws Exception {
+        Harness(MaskPropagationSettings s) throws Exception {
             super(new MaskPropagation(s), Frame::stream, Types.STRING);
             this.maxFrameBytes = s.maxFrameBytes();
         }
     }
 
-    static Harness harness(MaskPropagation.Settings s) throws Exception {
+    static Harness harness(MaskPropagationSettings s) throws Exception {
         return new Harness(s);
     }
 
@@ -204,8 +207,8 @@ class MaskPropagationHarnessTest {
         ObjectNode man = (ObjectNode) json.readTree(other.resolve("manifest.json").toFile());
         man.put("version", man.get("version").asText() + "-next");
         json.writeValue(other.resolve("manifest.json").toFile(), man);
-        try (var h = harness(MaskPropagation.Settings.builder(other.toString()).inference(InferenceOptions.cpu())
-                .keyInterval(5).stateTtl(Duration.ZERO).build())) {
+        try (var h = harness(MaskPropagationSettings.builder(other.toString()).inference(InferenceOptions.cpu())
+                .set(JobOptions.KEY_INTERVAL, 5).set(JobOptions.STATE_TTL, Duration.ZERO).build())) {
             h.initializeState(snap);
             h.open();
             List<MaskDocument> out = run(h, List.of(frame("cam-c", 2), frame("cam-c", 3)));
@@ -220,7 +223,7 @@ class MaskPropagationHarnessTest {
     void badBundleStopsTheJobWithoutRestarts(@TempDir Path tmp) throws Exception {
         Path broken = TestBundles.copyTo(tmp.resolve("broken"));
         Files.delete(broken.resolve("propagator.onnx"));
-        try (var h = harness(MaskPropagation.Settings.builder(broken.toString()).inference(InferenceOptions.cpu()).build())) {
+        try (var h = harness(MaskPropagationSettings.builder(broken.toString()).inference(InferenceOptions.cpu()).build())) {
             var e = org.junit.jupiter.api.Assertions.assertThrows(
                     org.apache.flink.runtime.execution.SuppressRestartsException.class, h::open);
             assertTrue(e.getCause() instanceof io.mpvss.model.InvalidBundleException);
@@ -230,7 +233,7 @@ class MaskPropagationHarnessTest {
 
     @Test
     void quietStreamsLoseTheirStateAfterTheTtl() throws Exception {
-        try (var h = harness(settings().stateTtl(Duration.ofMillis(300)).build())) {
+        try (var h = harness(settings().set(JobOptions.STATE_TTL, Duration.ofMillis(300)).build())) {
             h.setStateTtlProcessingTime(1_000);
             h.open();
             List<MaskDocument> first = run(h, List.of(frame("cam-q", 0), frame("cam-q", 1)));
@@ -366,7 +369,7 @@ class MaskPropagationHarnessTest {
             in.add(frame("cam-c", s));
         }
         List<MaskDocument> uncached;
-        try (var h = harness(settings().keyFrameCacheBytes(0).build())) {
+        try (var h = harness(settings().set(JobOptions.STATE_KEY_FRAME_CACHE, MemorySize.ZERO).build())) {
             h.setStateBackend(new org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend());
             h.open();
             uncached = run(h, in);
@@ -459,7 +462,7 @@ class MaskPropagationHarnessTest {
             h.open();
             clean = run(h, good);
         }
-        try (var h = harness(settings().maxFrameBytes(50_000).build())) {
+        try (var h = harness(settings().set(JobOptions.FRAMES_MAX_BYTES, 50_000).build())) {
             h.open();
             List<MaskDocument> out = run(h, mixed);
             assertEquals(8, out.stream().filter(d -> d.getStream().equals("cam-g")).count());
