@@ -10,7 +10,6 @@ import io.mpvss.model.InferenceException;
 import io.mpvss.model.ModelBundle;
 import io.mpvss.model.ModelManifest;
 import io.mpvss.model.PropagatorInput;
-import io.mpvss.model.PropagatorOutput;
 import io.mpvss.model.SegmentorOutput;
 import io.mpvss.state.KeyFrameState;
 import io.mpvss.state.MaskPrecision;
@@ -21,6 +20,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 
 /**
@@ -329,42 +330,39 @@ public final class MaskEngine {
     }
 
     private void segment(List<Pending> ps) {
-        try {
-            List<SegmentorOutput> outs = bundle.segment(ps.stream().map(p -> p.image).toList());
-            for (int j = 0; j < ps.size(); j++) {
-                ps.get(j).segmented = outs.get(j);
-                ps.get(j).semantic = outs.get(j).semantic();
-            }
-        } catch (InferenceException | IllegalArgumentException e) {
-            if (ps.size() == 1) {
-                ps.get(0).error = inferenceFailed(e);
-                return;
-            }
-            // one frame can fail a whole call: run them one by one so only that frame is a dead letter
-            for (Pending p : ps) {
-                segment(List.of(p));
-            }
-        }
+        infer(ps, p -> p.image, bundle::segment, (p, out) -> {
+            p.segmented = out;
+            p.semantic = out.semantic();
+        });
     }
 
     private void propagate(List<Pending> ps) {
+        infer(ps, p -> {
+            KeyFrameState key = p.state.key();
+            return new PropagatorInput(key.image(), p.image, key.queries(), key.classLogits(), key.maskLogits());
+        }, bundle::propagate, (p, out) -> p.semantic = out.semantic());
+    }
+
+    /**
+     * One graph call for the frames. One frame can fail a whole call, so a failed call is run again one frame at a
+     * time: only the frame that fails it becomes a dead letter. IllegalArgumentException: tensors that do not fit the
+     * graphs (e.g. a state written by a bundle with the same name@version but other sizes); the frame is reported,
+     * the stream's state stays.
+     */
+    private static <I, O> void infer(List<Pending> ps, Function<Pending, I> input, Function<List<I>, List<O>> call,
+            BiConsumer<Pending, O> take) {
         try {
-            List<PropagatorOutput> outs = bundle.propagate(ps.stream().map(p -> {
-                KeyFrameState key = p.state.key();
-                return new PropagatorInput(key.image(), p.image, key.queries(), key.classLogits(), key.maskLogits());
-            }).toList());
+            List<O> outs = call.apply(ps.stream().map(input).toList());
             for (int j = 0; j < ps.size(); j++) {
-                ps.get(j).semantic = outs.get(j).semantic();
+                take.accept(ps.get(j), outs.get(j));
             }
         } catch (InferenceException | IllegalArgumentException e) {
-            // IllegalArgumentException: tensors that do not fit the graphs (e.g. a state written by a bundle with
-            // the same name@version but other sizes); the frame is reported, the stream's state stays.
             if (ps.size() == 1) {
                 ps.get(0).error = inferenceFailed(e);
                 return;
             }
             for (Pending p : ps) {
-                propagate(List.of(p));
+                infer(List.of(p), input, call, take);
             }
         }
     }

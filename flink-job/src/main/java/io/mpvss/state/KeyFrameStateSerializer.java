@@ -3,8 +3,6 @@ package io.mpvss.state;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import org.apache.flink.api.common.typeutils.TypeSerializer;
-import org.apache.flink.api.common.typeutils.TypeSerializerSchemaCompatibility;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.base.TypeSerializerSingleton;
 import org.apache.flink.core.memory.DataInputView;
@@ -196,38 +194,9 @@ public final class KeyFrameStateSerializer extends TypeSerializerSingleton<KeyFr
      * reads v1 and v2 records, so a checkpoint or savepoint of v1 restores as is (its records stay v1 in RocksDB until
      * the stream's next key frame rewrites them as v2).
      */
-    public static final class Snapshot implements TypeSerializerSnapshot<KeyFrameState> {
-        private int readVersion = FORMAT_VERSION;
-
-        @Override
-        public int getCurrentVersion() {
-            return FORMAT_VERSION;
-        }
-
-        @Override
-        public void writeSnapshot(DataOutputView out) {}
-
-        @Override
-        public void readSnapshot(int version, DataInputView in, ClassLoader cl) throws IOException {
-            if (version > FORMAT_VERSION) {
-                throw new IOException("KeyFrameState snapshot version " + version + " is newer than this job ("
-                        + FORMAT_VERSION + ")");
-            }
-            readVersion = version;
-        }
-
-        @Override
-        public TypeSerializer<KeyFrameState> restoreSerializer() {
-            return INSTANCE;
-        }
-
-        @Override
-        public TypeSerializerSchemaCompatibility<KeyFrameState> resolveSchemaCompatibility(
-                TypeSerializerSnapshot<KeyFrameState> old) {
-            if (!(old instanceof Snapshot s) || s.readVersion > FORMAT_VERSION) {
-                return TypeSerializerSchemaCompatibility.incompatible();
-            }
-            return TypeSerializerSchemaCompatibility.compatibleAsIs();
+    public static final class Snapshot extends VersionedSnapshot<KeyFrameState> {
+        public Snapshot() {
+            super("KeyFrameState", FORMAT_VERSION, INSTANCE);
         }
     }
 }

@@ -1,8 +1,6 @@
 package io.mpvss.state;
 
 import java.io.IOException;
-import org.apache.flink.api.common.typeutils.TypeSerializer;
-import org.apache.flink.api.common.typeutils.TypeSerializerSchemaCompatibility;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.base.TypeSerializerSingleton;
 import org.apache.flink.core.memory.DataInputView;
@@ -75,32 +73,9 @@ public final class StreamCursorSerializer extends TypeSerializerSingleton<Stream
     }
 
     /** Snapshot carrying the format version. */
-    public static final class Snapshot implements TypeSerializerSnapshot<StreamCursor> {
-        @Override
-        public int getCurrentVersion() {
-            return FORMAT_VERSION;
-        }
-
-        @Override
-        public void writeSnapshot(DataOutputView out) {}
-
-        @Override
-        public void readSnapshot(int version, DataInputView in, ClassLoader cl) throws IOException {
-            if (version > FORMAT_VERSION) {
-                throw new IOException("StreamCursor snapshot version " + version + " is newer than this job");
-            }
-        }
-
-        @Override
-        public TypeSerializer<StreamCursor> restoreSerializer() {
-            return INSTANCE;
-        }
-
-        @Override
-        public TypeSerializerSchemaCompatibility<StreamCursor> resolveSchemaCompatibility(
-                TypeSerializerSnapshot<StreamCursor> old) {
-            return old instanceof Snapshot ? TypeSerializerSchemaCompatibility.compatibleAsIs()
-                    : TypeSerializerSchemaCompatibility.incompatible();
+    public static final class Snapshot extends VersionedSnapshot<StreamCursor> {
+        public Snapshot() {
+            super("StreamCursor", FORMAT_VERSION, INSTANCE);
         }
     }
 }

@@ -15,6 +15,8 @@ import io.mpvss.format.TestFrames;
 import io.mpvss.format.WireFormat;
 import io.mpvss.model.InferenceOptions;
 import io.mpvss.model.ModelBundle;
+import io.mpvss.model.SegmentorOutput;
+import io.mpvss.state.KeyFrameState;
 import io.mpvss.model.TestBundles;
 import io.mpvss.state.MaskPrecision;
 import java.util.ArrayList;
@@ -173,6 +175,40 @@ class MaskEngineBatchTest {
         assertEquals(WireFormat.ERR_UNDECODABLE_IMAGE, e.errorClass());
         assertNotNull(out.get(0).step());
         assertNotNull(out.get(2).step());
+    }
+
+    /**
+     * One frame that fails a batched graph call (its stream's key frame holds mask logits of the wrong size, as a
+     * state written by a bundle with the same name@version but other sizes would) is an inference-failed outcome;
+     * the call is run again frame by frame, so the other streams' frames in that call get what they get alone.
+     */
+    @Test
+    void aFrameThatFailsABatchedCallIsTheOnlyDeadLetter() throws Exception {
+        MaskEngine engine = engine();
+        MapStates batched = new MapStates();
+        engine.processBatch(List.of(frame("cam-a", 0), frame("cam-b", 0), frame("cam-c", 0)), batched);
+        MaskEngine.StreamState b = batched.states.get("cam-b");
+        KeyFrameState k = b.key();
+        float[] masks = k.maskLogits();
+        KeyFrameState broken = KeyFrameState.of(k.modelId(), k.keySeq(), k.keyTs(), k.frameWidth(), k.frameHeight(),
+                k.image(), new SegmentorOutput(k.queries(), k.classLogits(),
+                        java.util.Arrays.copyOf(masks, masks.length / 2), null), k.maskPrecision());
+        batched.states.put("cam-b", new MaskEngine.StreamState(broken, b.cursor(), b.keyInterval()));
+
+        List<MaskEngine.Outcome> out = engine.processBatch(
+                List.of(frame("cam-a", 1), frame("cam-b", 1), frame("cam-c", 1)), batched);
+        assertEquals(WireFormat.ERR_INFERENCE_FAILED, out.get(1).error().errorClass());
+        assertEquals(b.cursor(), batched.states.get("cam-b").cursor(), "the failed stream's state stays");
+        for (int i : new int[] {0, 2}) {
+            MaskEngine.Step step = out.get(i).step();
+            assertNotNull(step, "frame " + i + " of the call");
+            assertNull(step.reason(), "propagated");
+            String stream = i == 0 ? "cam-a" : "cam-c";
+            MapStates alone = new MapStates();
+            engine.processBatch(List.of(frame(stream, 0)), alone);
+            MaskEngine.Step one = engine.processBatch(List.of(frame(stream, 1)), alone).get(0).step();
+            assertArrayEquals(one.document().getLabelMapPng(), step.document().getLabelMapPng(), stream);
+        }
     }
 
     /**

@@ -210,6 +210,33 @@ class StateAndPolicyTest {
     }
 
     @Test
+    void aSnapshotOfANewerJobIsRefusedNamingTheType() throws Exception {
+        for (TypeSerializerSnapshot<?> snap : List.of(KeyFrameStateSerializer.INSTANCE.snapshotConfiguration(),
+                StreamCursorSerializer.INSTANCE.snapshotConfiguration())) {
+            DataOutputSerializer out = new DataOutputSerializer(64);
+            out.writeUTF(snap.getClass().getName());
+            out.writeInt(snap.getCurrentVersion() + 1);
+            java.io.IOException e = assertThrows(java.io.IOException.class, () -> TypeSerializerSnapshot
+                    .readVersionedSnapshot(new DataInputDeserializer(out.getCopyOfBuffer()), getClass().getClassLoader()));
+            String type = snap instanceof KeyFrameStateSerializer.Snapshot ? "KeyFrameState" : "StreamCursor";
+            assertTrue(e.getMessage().startsWith(type + " snapshot version " + (snap.getCurrentVersion() + 1)
+                    + " is newer than this job"), e.getMessage());
+        }
+        // each serializer's snapshot restores its own type only
+        TypeSerializerSnapshot<StreamCursor> cursor = StreamCursorSerializer.INSTANCE.snapshotConfiguration();
+        DataOutputSerializer out = new DataOutputSerializer(64);
+        TypeSerializerSnapshot.writeVersionedSnapshot(out, cursor);
+        TypeSerializerSnapshot<StreamCursor> read = TypeSerializerSnapshot.readVersionedSnapshot(
+                new DataInputDeserializer(out.getCopyOfBuffer()), getClass().getClassLoader());
+        assertTrue(cursor.resolveSchemaCompatibility(read).isCompatibleAsIs());
+        assertSame(StreamCursorSerializer.INSTANCE, read.restoreSerializer());
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        TypeSerializerSnapshot<StreamCursor> other = (TypeSerializerSnapshot) KeyFrameStateSerializer.INSTANCE
+                .snapshotConfiguration();
+        assertTrue(cursor.resolveSchemaCompatibility(other).isIncompatible());
+    }
+
+    @Test
     void policyRulesInOrder() {
         KeyFramePolicy p = new KeyFramePolicy(5, 3, 2000);
         KeyFrameState key = state(MaskPrecision.FP16); // m@1, 640x480, seq 10
