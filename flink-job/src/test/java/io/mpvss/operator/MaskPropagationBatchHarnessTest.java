@@ -11,8 +11,6 @@ import io.mpvss.format.FrameRecord;
 import io.mpvss.format.MaskDocument;
 import io.mpvss.format.TestFrames;
 import io.mpvss.format.WireFormat;
-import io.mpvss.model.InferenceOptions;
-import io.mpvss.model.TestBundles;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,12 +30,8 @@ class MaskPropagationBatchHarnessTest {
     static final int H = 112;
 
     static MaskPropagationSettings.Builder settings() {
-        return MaskPropagationSettings.builder(TestBundles.dir().toString())
-                .inference(InferenceOptions.cpu())
-                .set(JobOptions.KEY_INTERVAL, 3)
-                .set(JobOptions.KEY_MAX_SEQ_GAP, 3L)
-                .set(JobOptions.KEY_MAX_TIME_GAP, Duration.ofSeconds(2))
-                .set(JobOptions.STATE_TTL, Duration.ZERO);
+        // the one-by-one tests' settings, with a shorter interval so that batches mix key and propagated frames
+        return MaskPropagationHarnessTest.settings().set(JobOptions.KEY_INTERVAL, 3);
     }
 
     static KeyedOneInputStreamOperatorTestHarness<String, Frame, MaskDocument> harness(MaskPropagationSettings s)
@@ -172,6 +166,34 @@ class MaskPropagationBatchHarnessTest {
     }
 
     /**
+     * One stream's frames, 100 ms apart, each arriving {@code lags[seq]} ms after its capture time on the harness's
+     * processing-time clock; the operator is snapshotted, closed and restored before frame {@code restoreAt}.
+     */
+    static List<MaskDocument> lagged(MaskPropagationSettings s, String stream, long[] lags, int restoreAt)
+            throws Exception {
+        List<MaskDocument> out = new ArrayList<>();
+        var h = harness(s);
+        h.open();
+        for (int seq = 0; seq < lags.length; seq++) {
+            if (seq == restoreAt) {
+                h.prepareSnapshotPreBarrier(1L);
+                OperatorSubtaskState snap = h.snapshot(1L, 1L);
+                out.addAll(h.extractOutputValues());
+                h.close();
+                h = harness(s);
+                h.initializeState(snap);
+                h.open();
+            }
+            Frame f = frame(stream, seq, 1_000_000L + seq * 100);
+            h.setProcessingTime(f.captureTs + lags[seq]);
+            h.processElement(f, f.captureTs);
+        }
+        out.addAll(h.extractOutputValues());
+        h.close();
+        return out;
+    }
+
+    /**
      * The overload rule on the harness's clock: lag over the bound raises the stream's interval by one per frame up
      * to key.max-interval, lag between half the bound and the bound keeps it, lag under half the bound lowers it
      * again; key frames follow the interval in force; the interval survives a snapshot and restore.
@@ -182,26 +204,7 @@ class MaskPropagationBatchHarnessTest {
                 .set(JobOptions.OVERLOAD_LAG_BOUND, Duration.ofSeconds(1))
                 .set(JobOptions.KEY_MAX_TIME_GAP, Duration.ZERO).build();
         long[] lags = {5000, 5000, 5000, 5000, 5000, 5000, 5000, 700, 700, 700, 700, 100, 100, 100, 100, 100};
-        List<MaskDocument> out = new ArrayList<>();
-        OperatorSubtaskState snap = null;
-        var h = harness(s);
-        h.open();
-        for (int seq = 0; seq < lags.length; seq++) {
-            if (seq == 9) {
-                h.prepareSnapshotPreBarrier(1L);
-                snap = h.snapshot(1L, 1L);
-                out.addAll(h.extractOutputValues());
-                h.close();
-                h = harness(s);
-                h.initializeState(snap);
-                h.open();
-            }
-            Frame f = frame("cam-o", seq, 1_000_000L + seq * 100);
-            h.setProcessingTime(f.captureTs + lags[seq]);
-            h.processElement(f, f.captureTs);
-        }
-        out.addAll(h.extractOutputValues());
-        h.close();
+        List<MaskDocument> out = lagged(s, "cam-o", lags, 9);
         List<Integer> intervals = out.stream().map(MaskDocument::getKeyInterval).toList();
         assertEquals(List.of(3, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 3, 2, 2, 2, 2), intervals);
         // key frames: seq 0 (no state); then when frames since key + 1 reach the interval in force
@@ -220,25 +223,7 @@ class MaskPropagationBatchHarnessTest {
                 .set(JobOptions.OVERLOAD_SHED_LAG, Duration.ofSeconds(2))
                 .set(JobOptions.KEY_MAX_TIME_GAP, Duration.ZERO).build();
         long[] lags = {0, 100, 5000, 5000, 5000, 5000, 100};
-        List<MaskDocument> out = new ArrayList<>();
-        var h = harness(s);
-        h.open();
-        for (int seq = 0; seq < lags.length; seq++) {
-            if (seq == 4) {
-                h.prepareSnapshotPreBarrier(1L);
-                OperatorSubtaskState snap = h.snapshot(1L, 1L);
-                out.addAll(h.extractOutputValues());
-                h.close();
-                h = harness(s);
-                h.initializeState(snap);
-                h.open();
-            }
-            Frame f = frame("cam-s", seq, 1_000_000L + seq * 100);
-            h.setProcessingTime(f.captureTs + lags[seq]);
-            h.processElement(f, f.captureTs);
-        }
-        out.addAll(h.extractOutputValues());
-        h.close();
+        List<MaskDocument> out = lagged(s, "cam-s", lags, 4);
         assertEquals(List.of(false, false, true, true, false, true, false),
                 out.stream().map(d -> Boolean.TRUE.equals(d.getShed())).toList());
         assertArrayEquals(out.get(1).getLabelMapPng(), out.get(2).getLabelMapPng(), "seq 2 repeats seq 1");
