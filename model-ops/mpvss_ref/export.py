@@ -188,7 +188,8 @@ def write_manifest(bundle_dir: str, cfg, macs: Dict[str, int], name: str = "mpvs
 def _save(path: str, arr: np.ndarray):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     arr = np.ascontiguousarray(arr)
-    assert arr.dtype in (np.float32, np.uint8), arr.dtype
+    if arr.dtype not in (np.float32, np.uint8):
+        raise TypeError(f"{path}: parity vectors are float32 or uint8 (the Java reader reads only those), found {arr.dtype}")
     np.save(path, arr.astype(arr.dtype.newbyteorder("<")) if arr.dtype == np.float32 else arr, allow_pickle=False)
 
 

@@ -544,7 +544,8 @@ def semantic_scores(class_logits: torch.Tensor, mask_logits: torch.Tensor, size:
     `formulation` (see SEMANTIC_FORMULATIONS). `size=None` (only for "full"): at the masks' own resolution.
     Training uses "full" (Mask2Former's probabilities)."""
     if formulation == "full" or size is None:
-        assert formulation == "full", "size is required for formulations other than 'full'"
+        if formulation != "full":
+            raise ValueError(f"semantic_scores: size is required for formulation {formulation!r} (only 'full' works without)")
         probs = class_logits.softmax(-1)[..., :-1]
         if size is not None:
             mask_logits = resize(mask_logits, size, "bilinear")

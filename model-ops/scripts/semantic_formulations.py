@@ -16,17 +16,14 @@ import os
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
+import numpy as np
+import torch
+from tqdm import tqdm
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from tqdm import tqdm  # noqa: E402
-
-from mpvss_ref import data, synth  # noqa: E402
-from mpvss_ref.evaluation import segment_all  # noqa: E402
-from mpvss_ref.metrics import confusion, miou  # noqa: E402
-from mpvss_ref.model import SEMANTIC_FORMULATIONS, load_checkpoint, normalize_image, semantic_inference, warp_masks  # noqa: E402
+from mpvss_ref import data, synth
+from mpvss_ref.evaluation import segment_all
+from mpvss_ref.metrics import confusion, miou
+from mpvss_ref.model import SEMANTIC_FORMULATIONS, load_checkpoint, normalize_image, semantic_inference, warp_masks
 
 
 def main():
