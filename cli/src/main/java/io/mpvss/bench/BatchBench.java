@@ -2,9 +2,12 @@ package io.mpvss.bench;
 
 import io.mpvss.format.LabelMapPng;
 import io.mpvss.format.MaskDocument;
+import io.mpvss.cli.Args;
 import io.mpvss.cli.FrameSender;
 import io.mpvss.cli.KafkaClients;
 import io.mpvss.cli.LocalJob;
+import io.mpvss.cli.UsageException;
+import io.mpvss.config.JobOptions;
 import io.mpvss.kafka.EmbeddedKafka;
 import io.mpvss.metrics.ConfusionMatrix;
 import io.mpvss.metrics.LabelClips;
@@ -46,8 +49,9 @@ public final class BatchBench {
     }
 
     static final String USAGE = String.join("\n",
-            "usage: BatchBench --mode sweep|overload --frames DIR [options]",
-            "  --model DIR          model bundle (default model-ops/bundle)",
+            "usage: BatchBench --mode sweep|overload [options] [--<job option> VALUE ...]",
+            "  --clips DIR          labelled clips (default model-ops/demo-clips)",
+            "  --model.dir DIR      model bundle (default model-ops/bundle)",
             "  --streams LIST       sweep: streams S (default 1,8,64); overload: one S (default 3)",
             "  --batches LIST       sweep: inference.batch.max values (default 1,2,4,8; capped at S); a 'd' suffix",
             "                       (e.g. 1d) also sets frames.decode-before-keyby=true for the end-to-end run",
@@ -63,43 +67,70 @@ public final class BatchBench {
             "  --lag-bound MS       overload: overload.lag-bound of the 'on' and 'shed' runs (default 1000)",
             "  --shed-lag MS        overload: overload.shed-lag of the 'shed' run (default 3 x --lag-bound)",
             "  --max-interval N     overload: key.max-interval of the 'on' run (default 0 = 2K)",
-            "  --set KEY=VALUE      job setting for every run (repeatable), e.g. inference.threads=1",
-            "  --timeout-s N        give up on a run after N seconds (default 300)");
+            "  --timeout DURATION   give up on a run after this long (default 300s)",
+            "  --<job option> VALUE job option for every run, e.g. --inference.threads 1");
+
+    /** Every option of both modes, read and checked before anything runs. */
+    record Options(String mode, Path model, Path clips, int k, Duration timeout, Map<String, String> settings,
+            List<Integer> streams, List<String> batches, int framesTotal, int modelOnlyFramesTotal, int rounds,
+            boolean endToEnd, double seconds, double load, long lagBound, long shedLag, int maxInterval,
+            Double capacity, List<String> variants) {
+
+        static Options parse(Args a) {
+            String mode = a.get("mode", "sweep");
+            if (!mode.equals("sweep") && !mode.equals("overload")) {
+                throw new UsageException("--mode: sweep or overload, found " + mode);
+            }
+            Path model = a.getFolder("model.dir", Path.of("model-ops/bundle"));
+            long lagBound = a.getLong("lag-bound", 1000);
+            Options o = new Options(mode, model, a.getFolder("clips", Path.of("model-ops/demo-clips")),
+                    a.getPositiveInt("k", 5), a.getDuration("timeout", Duration.ofSeconds(300)), null,
+                    a.getIntList("streams", mode.equals("sweep") ? List.of(1, 8, 64) : List.of(3)),
+                    a.getList("batches", List.of("1", "2", "4", "8")), a.getPositiveInt("frames-total", 320),
+                    a.getPositiveInt("model-only-frames-total", 200), a.getPositiveInt("rounds", 1),
+                    a.getBoolean("end-to-end", true), a.getDouble("seconds", 60), a.getDouble("load", 2), lagBound,
+                    a.getLong("shed-lag", 3 * lagBound), a.getInt("max-interval", 0),
+                    a.has("capacity") ? a.getDouble("capacity", 0) : null, a.getList("variants", List.of("off", "on")));
+            Map<String, String> settings = new LinkedHashMap<>(a.jobSettings());
+            settings.put("model.dir", model.toString());
+            a.rejectUnknown();
+            if (mode.equals("overload") && o.streams.size() != 1) {
+                throw new UsageException("--streams: overload takes one number of streams, found " + o.streams);
+            }
+            for (String v : o.variants) {
+                if (!List.of("off", "on", "shed").contains(v)) {
+                    throw new UsageException("--variants: off, on or shed, found " + v);
+                }
+            }
+            return o.withSettings(settings);
+        }
+
+        Options withSettings(Map<String, String> st) {
+            return new Options(mode, model, clips, k, timeout, st, streams, batches, framesTotal,
+                    modelOnlyFramesTotal, rounds, endToEnd, seconds, load, lagBound, shedLag, maxInterval, capacity,
+                    variants);
+        }
+    }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> a = new LinkedHashMap<>();
-        Map<String, String> settings = new LinkedHashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            if (args[i].equals("-h") || args[i].equals("--help")) {
-                System.out.println(USAGE);
-                return;
-            }
-            if (!args[i].startsWith("--") || i + 1 >= args.length) {
-                System.err.println("BatchBench: bad argument " + args[i] + "\n" + USAGE);
-                System.exit(2);
-            }
-            if (args[i].equals("--set")) {
-                String[] kv = args[++i].split("=", 2);
-                settings.put(kv[0], kv[1]);
-            } else {
-                a.put(args[i].substring(2), args[++i]);
-            }
+        if (List.of(args).contains("-h") || List.of(args).contains("--help")) {
+            System.out.println(USAGE);
+            return;
         }
-        String mode = a.getOrDefault("mode", "sweep");
-        Path model = Path.of(a.getOrDefault("model", "model-ops/bundle"));
-        Path framesDir = Path.of(a.getOrDefault("frames", "model-ops/demo-clips"));
-        int k = Integer.parseInt(a.getOrDefault("k", "5"));
-        settings.put("model.dir", model.toString());
-        Duration timeout = Duration.ofSeconds(Long.parseLong(a.getOrDefault("timeout-s", "300")));
+        Options o;
+        try {
+            o = Options.parse(Args.parse(args));
+        } catch (UsageException e) {
+            System.err.println("BatchBench: " + e.getMessage() + "\n" + USAGE);
+            System.exit(2);
+            return;
+        }
         PrintStream log = System.err;
         log.printf("BatchBench %s, load average %s%n", String.join(" ", args), loadAverage());
-        if (mode.equals("sweep")) {
-            sweep(a, settings, model, framesDir, k, timeout, log);
-        } else if (mode.equals("overload")) {
-            overload(a, settings, framesDir, k, timeout, log);
+        if (o.mode().equals("sweep")) {
+            sweep(o, log);
         } else {
-            System.err.println("BatchBench: unknown mode " + mode + "\n" + USAGE);
-            System.exit(2);
+            overload(o, log);
         }
         log.printf("BatchBench done, load average %s%n", loadAverage());
         System.exit(0); // the MiniClusters' and the broker's threads need not be waited for
@@ -123,16 +154,21 @@ public final class BatchBench {
 
     // ---------------------------------------------------------------------------------------------- sweep
 
-    static void sweep(Map<String, String> a, Map<String, String> settings, Path model, Path framesDir, int k,
-            Duration timeout, PrintStream log) throws Exception {
-        List<Integer> streams = ints(a.getOrDefault("streams", "1,8,64"));
-        List<String> batches = List.of(a.getOrDefault("batches", "1,2,4,8").split(","));
-        int framesTotal = Integer.parseInt(a.getOrDefault("frames-total", "320"));
-        int moTotal = Integer.parseInt(a.getOrDefault("model-only-frames-total", "200"));
-        int rounds = Integer.parseInt(a.getOrDefault("rounds", "1"));
-        boolean endToEnd = Boolean.parseBoolean(a.getOrDefault("end-to-end", "true"));
-        BenchFrames frames = BenchFrames.load(framesDir, 16, 1000);
-        int threads = Integer.parseInt(settings.getOrDefault("inference.threads", "0"));
+    static void sweep(Options o, PrintStream log) throws Exception {
+        Map<String, String> settings = o.settings();
+        Path model = o.model();
+        int k = o.k();
+        Duration timeout = o.timeout();
+        List<Integer> streams = o.streams();
+        List<String> batches = o.batches();
+        int framesTotal = o.framesTotal();
+        int moTotal = o.modelOnlyFramesTotal();
+        int rounds = o.rounds();
+        boolean endToEnd = o.endToEnd();
+        BenchFrames frames = BenchFrames.load(o.clips(), 16, 1000);
+        int threads = settings.containsKey(JobOptions.INFERENCE_THREADS.key())
+                ? Integer.parseInt(settings.get(JobOptions.INFERENCE_THREADS.key()))
+                : JobOptions.INFERENCE_THREADS.defaultValue();
         // best model-only frames/s per "S/B", best end-to-end frames/s per "S/variant"
         Map<String, Double> mo = new LinkedHashMap<>();
         Map<String, Double> e2e = new LinkedHashMap<>();
@@ -222,14 +258,17 @@ public final class BatchBench {
             double miou, long scored, double drainSeconds, double shedShare) {
     }
 
-    static void overload(Map<String, String> a, Map<String, String> settings, Path framesDir, int k,
-            Duration timeout, PrintStream log) throws Exception {
-        int s = Integer.parseInt(a.getOrDefault("streams", "3"));
-        double seconds = Double.parseDouble(a.getOrDefault("seconds", "60"));
-        double load = Double.parseDouble(a.getOrDefault("load", "2"));
-        long lagBound = Long.parseLong(a.getOrDefault("lag-bound", "1000"));
-        long shedLag = Long.parseLong(a.getOrDefault("shed-lag", Long.toString(3 * lagBound)));
-        int maxInterval = Integer.parseInt(a.getOrDefault("max-interval", "0"));
+    static void overload(Options o, PrintStream log) throws Exception {
+        Map<String, String> settings = o.settings();
+        Path framesDir = o.clips();
+        int k = o.k();
+        Duration timeout = o.timeout();
+        int s = o.streams().get(0);
+        double seconds = o.seconds();
+        double load = o.load();
+        long lagBound = o.lagBound();
+        long shedLag = o.shedLag();
+        int maxInterval = o.maxInterval();
         BenchFrames frames = BenchFrames.load(framesDir, 16, 1000);
         List<List<Path>> labels = new ArrayList<>();
         for (LabelClips.Clip c : LabelClips.list(framesDir)) {
@@ -242,8 +281,8 @@ public final class BatchBench {
         List<OverloadResult> results = new ArrayList<>();
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             double capacity;
-            if (a.containsKey("capacity")) {
-                capacity = Double.parseDouble(a.get("capacity"));
+            if (o.capacity() != null) {
+                capacity = o.capacity();
             } else {
                 Map<String, String> st = new LinkedHashMap<>(settings);
                 PipelineBench.Result r = PipelineBench.run(kafka, frames, new PipelineBench.Run("backlog",
@@ -252,7 +291,7 @@ public final class BatchBench {
                 log.printf(Locale.ROOT, "capacity (backlog drain, S=%d K=%d): %.1f frames/s%n", s, k, capacity);
             }
             double rate = load * capacity;
-            for (String variant : a.getOrDefault("variants", "off,on").split(",")) {
+            for (String variant : o.variants()) {
                 Map<String, String> st = new LinkedHashMap<>(settings);
                 if (variant.equals("on") || variant.equals("shed")) {
                     st.put("overload.lag-bound", lagBound + " ms");
@@ -261,8 +300,6 @@ public final class BatchBench {
                 }
                 if (variant.equals("shed")) {
                     st.put("overload.shed-lag", shedLag + " ms");
-                } else if (!variant.equals("on") && !variant.equals("off")) {
-                    throw new IllegalArgumentException("--variants: off, on or shed, found " + variant);
                 }
                 results.add(overloadRun(kafka, frames, truth, variant, s, k, rate, seconds, st, timeout, log));
             }

@@ -1,5 +1,6 @@
 package io.mpvss.bench;
 
+import io.mpvss.cli.Args;
 import io.mpvss.format.LabelMapPng;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,22 +12,25 @@ import java.util.zip.Deflater;
  * Label-map PNG encoder settings side by side: time and bytes per map for ImageIO's writer (the previous encoder)
  * and {@link LabelMapPng}'s direct writer at several deflate levels and filters, on the label PNGs of a clip folder
  * (DIR/<clip>/labels/*.png). Every variant runs in every round, interleaved, so machine load hits them alike; the
- * first round is warm-up. Usage: {@code LabelPngBench DIR ROUNDS}.
+ * first round is warm-up. Usage: {@code LabelPngBench [--clips DIR] [--rounds N]}.
  */
 public final class LabelPngBench {
     private LabelPngBench() {
     }
 
-    public static void main(String[] a) throws Exception {
+    public static void main(String[] args) throws Exception {
+        Args a = Args.parse(args);
+        Path clips = a.getFolder("clips", Path.of("model-ops/demo-clips"));
+        int rounds = a.getPositiveInt("rounds", 6);
+        a.rejectUnknown();
         List<byte[]> maps = new ArrayList<>(); int w = 0, h = 0;
-        try (var st = Files.walk(Path.of(a[0]))) {
+        try (var st = Files.walk(clips)) {
             for (Path p : st.filter(x -> x.toString().endsWith(".png") && x.toString().contains("/labels/")).sorted().toList()) {
                 LabelMapPng.Image im = LabelMapPng.read(Files.readAllBytes(p)); maps.add(im.labels()); w = im.width(); h = im.height();
             }
         }
         System.out.printf("%d label maps %dx%d%n", maps.size(), w, h);
         String[] names = {"imageio (default level, adaptive filter)", "level 1, filter Up", "level 1, filter None", "level 6, filter Up", "level 9, filter Up"};
-        int rounds = Integer.parseInt(a[1]);
         double[] ms = new double[names.length]; long[] bytes = new long[names.length]; long n = 0;
         for (int r = 0; r < rounds; r++) {
             for (int v = 0; v < names.length; v++) {   // interleaved: every variant in every round

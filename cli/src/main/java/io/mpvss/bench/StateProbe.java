@@ -7,6 +7,7 @@ import java.util.List;
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 
+import io.mpvss.cli.Args;
 import io.mpvss.format.FrameDecoder;
 import io.mpvss.model.ModelBundle;
 import io.mpvss.model.ModelManifest;
@@ -93,26 +94,18 @@ public final class StateProbe {
 
     /**
      * Bytes per stream and read/write cost of each compaction, as a Markdown table: the mean over the first frame of
-     * each of up to {@code --clips} clips (the key image's JPEG size depends on the picture).
-     * {@code StateProbe --model DIR --frames DIR [--clips 8] [--reps 20] [--compactions fp32+raw,fp16+raw,...]}
+     * each of up to {@code --max-clips} clips (the key image's JPEG size depends on the picture).
+     * {@code StateProbe [--model.dir DIR] [--clips DIR] [--max-clips 8] [--repeats 20] [--compactions fp32+raw,...]}
      */
     public static void main(String[] args) throws Exception {
-        java.nio.file.Path model = null;
-        java.nio.file.Path frames = null;
-        int clips = 8;
-        int reps = 20;
-        List<String> labels = List.of("fp32+raw", "fp16+raw", "uint8+raw", "fp32+jpeg95", "fp16+jpeg95",
-                "uint8+jpeg95", "uint8+jpeg90", "uint8+jpeg80");
-        for (int i = 0; i < args.length; i += 2) {
-            switch (args[i]) {
-                case "--model" -> model = java.nio.file.Path.of(args[i + 1]);
-                case "--frames" -> frames = java.nio.file.Path.of(args[i + 1]);
-                case "--clips" -> clips = Integer.parseInt(args[i + 1]);
-                case "--reps" -> reps = Integer.parseInt(args[i + 1]);
-                case "--compactions" -> labels = List.of(args[i + 1].split(","));
-                default -> throw new IllegalArgumentException("unknown option " + args[i]);
-            }
-        }
+        Args a = Args.parse(args);
+        java.nio.file.Path model = a.getFolder("model.dir", java.nio.file.Path.of("model-ops/bundle"));
+        java.nio.file.Path frames = a.getFolder("clips", java.nio.file.Path.of("model-ops/demo-clips"));
+        int clips = a.getPositiveInt("max-clips", 8);
+        int reps = a.getPositiveInt("repeats", 20);
+        List<String> labels = a.getList("compactions", List.of("fp32+raw", "fp16+raw", "uint8+raw", "fp32+jpeg95",
+                "fp16+jpeg95", "uint8+jpeg95", "uint8+jpeg90", "uint8+jpeg80"));
+        a.rejectUnknown();
         BenchFrames f = BenchFrames.load(frames, clips, 1);
         StringBuilder md = new StringBuilder("| state (masks+key image) | bytes per stream (key frame + cursor) | "
                 + "key image | mask logits | serialize ms | read ms (deserialize + decode) |\n"

@@ -1,3 +1,5 @@
+package io.mpvss.bench;
+
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
@@ -9,8 +11,8 @@ import ai.onnxruntime.*;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.mpvss.bench.BenchFrames;
-import io.mpvss.bench.ModelOnlyBench;
+import io.mpvss.cli.Args;
+import io.mpvss.cli.RepoPaths;
 import io.mpvss.model.InferenceOptions;
 import io.mpvss.model.ModelBundle;
 import io.mpvss.model.ModelManifest;
@@ -24,9 +26,9 @@ import io.mpvss.model.ModelManifest;
  * normalisation, flow module (/flow/...), warp (flow upsampling + GridSample), semantic inference (after GridSample).
  *
  * Run from the repository root after a build (mvn -B -ntp -q -DskipTests package):
- *   java -cp "flink-job/target/classes:$(cat flink-job/target/classpath.txt)" model-ops/bench/ModelOnlyCompare.java \
- *       --bundles model-ops/bundle,/tmp/b2 --frames model-ops/demo-clips --threads 1 --batch 1 --ks 1,5 \
- *       --frames-per-k 40 --rounds 5 [--profile 20] [--session-sweep 20]
+ *   java -cp cli/target/classes:flink-job/target/classes:$(cat cli/target/classpath.txt) \
+ *       io.mpvss.bench.ModelOnlyCompare --bundles model-ops/bundle,/tmp/b2 --clips model-ops/demo-clips \
+ *       --threads 1 --batch 1 --ks 1,5 --frames-per-k 40 --rounds 5 [--profile 20] [--session-sweep 20]
  * --session-sweep N: raw ONNX Runtime on each bundle's propagator and segmentor (batch 1, the same real inputs),
  *   N runs x rounds per setting: optimisation level all/extended/basic, memory pattern on/off, intra-op 1/2,
  *   2 intra-op threads without spinning (session.intra_op.allow_spinning=0), sequential vs parallel execution with
@@ -34,22 +36,20 @@ import io.mpvss.model.ModelManifest;
  */
 public class ModelOnlyCompare {
     public static void main(String[] args) throws Exception {
-        Map<String, String> a = new HashMap<>();
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            a.put(args[i].replaceFirst("^--", ""), args[i + 1]);
-        }
+        Args a = Args.parse(args);
         List<Path> bundles = new ArrayList<>();
-        for (String s : a.get("bundles").split(",")) bundles.add(Path.of(s));
-        Path framesDir = Path.of(a.getOrDefault("frames", "model-ops/demo-clips"));
-        int[] threads = ints(a.getOrDefault("threads", "1"));
-        int[] batches = ints(a.getOrDefault("batch", "1"));
-        int[] ks = ints(a.getOrDefault("ks", "1,5"));
-        int perK = Integer.parseInt(a.getOrDefault("frames-per-k", "40"));
-        int rounds = Integer.parseInt(a.getOrDefault("rounds", "5"));
-        int profileRuns = Integer.parseInt(a.getOrDefault("profile", "0"));
-        int sweepRuns = Integer.parseInt(a.getOrDefault("session-sweep", "0"));
-        int calls = Integer.parseInt(a.getOrDefault("calls", "0"));
-        boolean loop = !a.getOrDefault("loop", "1").equals("0");
+        for (String s : a.getList("bundles", List.of(RepoPaths.BUNDLED_MODEL))) bundles.add(Path.of(s));
+        Path framesDir = a.getFolder("clips", Path.of("model-ops/demo-clips"));
+        int[] threads = a.getIntList("threads", List.of(1)).stream().mapToInt(Integer::intValue).toArray();
+        int[] batches = a.getIntList("batch", List.of(1)).stream().mapToInt(Integer::intValue).toArray();
+        int[] ks = a.getIntList("ks", List.of(1, 5)).stream().mapToInt(Integer::intValue).toArray();
+        int perK = a.getPositiveInt("frames-per-k", 40);
+        int rounds = a.getPositiveInt("rounds", 5);
+        int profileRuns = a.getInt("profile", 0);
+        int sweepRuns = a.getInt("session-sweep", 0);
+        int calls = a.getInt("calls", 0);
+        boolean loop = a.getBoolean("loop", true);
+        a.rejectUnknown();
         BenchFrames frames = BenchFrames.load(framesDir, 4, 200);
         PrintStream quiet = new PrintStream(java.io.OutputStream.nullOutputStream());
         System.out.printf(Locale.ROOT, "# %s, %d cores, load %s%n", new Date(), Runtime.getRuntime().availableProcessors(),
@@ -162,10 +162,6 @@ public class ModelOnlyCompare {
             System.out.printf(Locale.ROOT, "per-call threads=%d batch=%d %s (%d calls)%s%n", threads, batch, bundles.get(i), calls, sb);
         }
         for (ModelBundle mb : open) mb.close();
-    }
-
-    static int[] ints(String s) {
-        return Arrays.stream(s.split(",")).mapToInt(Integer::parseInt).toArray();
     }
 
     /** Real inputs: frame 0 of clip 0 as key, frame 3 as current, the segmentor's outputs of the key. */
