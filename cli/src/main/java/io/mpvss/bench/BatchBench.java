@@ -9,9 +9,9 @@ import io.mpvss.cli.LocalJob;
 import io.mpvss.cli.UsageException;
 import io.mpvss.config.JobOptions;
 import io.mpvss.kafka.EmbeddedKafka;
-import io.mpvss.metrics.ConfusionMatrix;
 import io.mpvss.metrics.LabelClips;
 import io.mpvss.metrics.LatencyStats;
+import io.mpvss.metrics.MaskScores;
 import io.mpvss.model.InferenceOptions;
 import io.mpvss.model.ModelBundle;
 import java.io.PrintStream;
@@ -460,13 +460,12 @@ public final class BatchBench {
     private static OverloadResult score(String variant, int s, double rate, long sent, double sendSec, double drain,
             Map<String, byte[]> docs, Map<String, long[]> sentFrames, Truth truth, LatencyStats[] latency,
             long[] firstLast, PrintStream log) throws Exception {
-        ConfusionMatrix cm = null;
-        long scored = 0;
+        MaskScores scores = null;
         long keys = 0;
         long shed = 0;
         long intervalSum = 0;
         int maxInterval = 0;
-        Map<Path, byte[]> gtCache = new LinkedHashMap<>();
+        Map<Path, LabelClips.LabelMap> gtCache = new LinkedHashMap<>();
         for (Map.Entry<String, byte[]> e : docs.entrySet()) {
             MaskDocument d = MaskDocument.fromJson(e.getValue());
             keys += d.isKeyFrame() ? 1 : 0;
@@ -474,25 +473,21 @@ public final class BatchBench {
             int ki = d.getKeyInterval() == null ? 0 : d.getKeyInterval();
             intervalSum += ki;
             maxInterval = Math.max(maxInterval, ki);
+            if (scores == null) {
+                scores = new MaskScores(List.of(d.getClassNames()));
+            }
             long[] st = sentFrames.get(e.getKey());
             Path label = st == null ? null : truth.label((int) st[0], st[1]);
-            if (label == null) {
-                continue;
-            }
-            byte[] gt = gtCache.computeIfAbsent(label, p -> {
+            LabelClips.LabelMap gt = label == null ? null : gtCache.computeIfAbsent(label, p -> {
                 try {
-                    return LabelClips.readLabel(p).labels();
+                    return LabelClips.readLabel(p);
                 } catch (Exception x) {
                     throw new IllegalStateException(x);
                 }
             });
-            byte[] pred = LabelMapPng.decode(d.getLabelMapPng());
-            if (cm == null) {
-                cm = new ConfusionMatrix(d.getClassCounts().length);
-            }
-            cm.add(gt, pred);
-            scored++;
+            scores.add(d.getStream(), d.isKeyFrame(), d.getProcessingMs(), LabelMapPng.read(d.getLabelMapPng()), gt);
         }
+        long scored = scores == null ? 0 : scores.scored();
         long n = docs.size();
         double fps;
         synchronized (latency) {
@@ -500,7 +495,7 @@ public final class BatchBench {
         }
         OverloadResult r = new OverloadResult(variant, s, rate, sent, n, sendSec, fps, latency[0].summary(),
                 n == 0 ? Double.NaN : (double) intervalSum / n, maxInterval, n == 0 ? Double.NaN : (double) keys / n,
-                cm == null ? Double.NaN : cm.meanIoU(), scored, drain, n == 0 ? Double.NaN : (double) shed / n);
+                scored == 0 ? Double.NaN : scores.all().meanIoU(), scored, drain, n == 0 ? Double.NaN : (double) shed / n);
         log.printf(Locale.ROOT, "overload %s: %d/%d masks, %.1f frames/s, latency %s, mean interval %.2f, mIoU %.1f%%%n",
                 variant, n, sent, fps, r.latency(), r.meanInterval(), 100 * r.miou());
         return r;

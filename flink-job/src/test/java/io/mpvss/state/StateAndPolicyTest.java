@@ -200,7 +200,7 @@ class StateAndPolicyTest {
                 new DataInputDeserializer(out.getCopyOfBuffer()), getClass().getClassLoader());
         TypeSerializerSchemaCompatibility<KeyFrameState> compat =
                 KeyFrameStateSerializer.INSTANCE.snapshotConfiguration().resolveSchemaCompatibility(read);
-        assertEquals(true, compat.isCompatibleAsIs());
+        assertTrue(compat.isCompatibleAsIs());
 
         StreamCursor c = new StreamCursor(5, 99, 3);
         out.clear();
