@@ -12,8 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
@@ -132,23 +130,16 @@ public final class GraphProfile {
 
     /** Aggregates the "Node" events of an ONNX Runtime profile by op type. */
     static Graph parse(String graph, Path trace, int runsInTrace, double msPerRun) throws IOException {
-        JsonNode events = new ObjectMapper().readTree(trace.toFile());
         Map<String, Double> us = new HashMap<>();
         Map<String, java.util.Set<String>> nodes = new HashMap<>();
         double total = 0;
-        for (JsonNode e : events) {
-            if (!"Node".equals(e.path("cat").asText())) {
+        for (OrtTrace.Event e : OrtTrace.read(trace)) {
+            if (e.runEnd()) {
                 continue;
             }
-            String ev = e.path("name").asText();
-            if (!ev.endsWith("_kernel_time")) {
-                continue;
-            }
-            String op = e.path("args").path("op_name").asText("?");
-            double d = e.path("dur").asDouble();
-            us.merge(op, d, Double::sum);
-            nodes.computeIfAbsent(op, k -> new java.util.HashSet<>()).add(ev);
-            total += d;
+            us.merge(e.op(), e.micros(), Double::sum);
+            nodes.computeIfAbsent(e.op(), k -> new java.util.HashSet<>()).add(e.node());
+            total += e.micros();
         }
         double t = total;
         List<OpShare> ops = new ArrayList<>();

@@ -8,8 +8,6 @@ import java.nio.file.Path;
 import java.util.*;
 
 import ai.onnxruntime.*;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.mpvss.cli.Args;
 import io.mpvss.cli.RepoPaths;
@@ -204,7 +202,6 @@ public class ModelOnlyCompare {
                 for (int i = 0; i < runs + 2; i++) try (OrtSession.Result r = s.run(in)) { }
                 trace = s.endProfiling();
             }
-            JsonNode ev = new ObjectMapper().readTree(Path.of(trace).toFile());
             Map<String, Double> part = new LinkedHashMap<>();
             Map<String, Double> op = new TreeMap<>();
             double total = 0;
@@ -212,19 +209,15 @@ public class ModelOnlyCompare {
             // /flow/ node normalise the inputs; /flow/ nodes are the flow module; then the warp up to GridSample
             // (class-probability Softmax/Slice are semantic inference); everything after GridSample is semantic
             int state = 0;
-            for (JsonNode e : ev) {
-                if ("Session".equals(e.path("cat").asText()) && "model_run".equals(e.path("name").asText())) {
+            for (OrtTrace.Event e : OrtTrace.read(Path.of(trace))) {
+                if (e.runEnd()) {
                     state = 0;
                     continue;
                 }
-                if (!"Node".equals(e.path("cat").asText())) continue;
-                String name = e.path("name").asText();
-                if (!name.endsWith("_kernel_time")) continue;
-                String node = name.substring(0, name.length() - "_kernel_time".length());
-                String opn = e.path("args").path("op_name").asText("?");
-                double d = e.path("dur").asDouble();
+                String opn = e.op();
+                double d = e.micros();
                 String p;
-                if (node.contains("/flow/")) {
+                if (e.node().contains("/flow/")) {
                     p = "flow module";
                     state = 1;
                 } else if (state == 0) {
