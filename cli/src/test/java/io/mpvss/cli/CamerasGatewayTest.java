@@ -25,12 +25,12 @@ import io.mpvss.cameras.CameraConfig;
 import io.mpvss.cameras.CameraGateway;
 import io.mpvss.cameras.CameraStatus;
 import io.mpvss.cli.CameraTestSupport.FrameCollector;
-import io.mpvss.kafka.EmbeddedKafka;
+import io.mpvss.kafka.EmbeddedKafkaExtension;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -46,7 +46,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CamerasGatewayTest {
 
-    private static EmbeddedKafka kafka;
+    @RegisterExtension
+    static final EmbeddedKafkaExtension kafka = new EmbeddedKafkaExtension();
     private static String ffmpeg;
 
     @TempDir
@@ -56,15 +57,7 @@ class CamerasGatewayTest {
     static void start() throws Exception {
         ffmpeg = VideoFrames.ffmpeg();
         assumeTrue(ffmpeg != null, "ffmpeg not installed (scripts/test.sh installs it): camera gateway test skipped");
-        kafka = EmbeddedKafka.start();
         kafka.createTopics("frames");
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (kafka != null) {
-            kafka.close();
-        }
     }
 
     /** An MJPEG-over-HTTP camera: ffmpeg serving one client at http://127.0.0.1:port/cam, 10 fps. */

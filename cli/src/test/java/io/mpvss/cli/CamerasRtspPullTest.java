@@ -36,11 +36,11 @@ import io.mpvss.cameras.CameraConfig;
 import io.mpvss.cameras.CameraGateway;
 import io.mpvss.cameras.CameraStatus;
 import io.mpvss.cli.CameraTestSupport.FrameCollector;
-import io.mpvss.kafka.EmbeddedKafka;
+import io.mpvss.kafka.EmbeddedKafkaExtension;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -64,7 +64,8 @@ class CamerasRtspPullTest {
 
     private static final String PYTHON = "/usr/bin/python3";
 
-    private static EmbeddedKafka kafka;
+    @RegisterExtension
+    static final EmbeddedKafkaExtension kafka = new EmbeddedKafkaExtension();
     private static String ffmpeg;
     private static Path serverScript;
 
@@ -79,15 +80,7 @@ class CamerasRtspPullTest {
         String check = gstreamerCheck();
         assumeTrue(check == null, "no GStreamer RTSP server (" + check + "; scripts/test.sh installs "
                 + "gir1.2-gst-rtsp-server-1.0 and gstreamer1.0-plugins-ugly): RTSP pull test skipped");
-        kafka = EmbeddedKafka.start();
         kafka.createTopics("frames");
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (kafka != null) {
-            kafka.close();
-        }
     }
 
     /** Null when the RTSP server can run, else why not. */

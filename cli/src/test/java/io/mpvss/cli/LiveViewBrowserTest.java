@@ -35,7 +35,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.mpvss.format.LabelMapPng;
 import io.mpvss.format.MaskDocument;
 import io.mpvss.format.WireFormat;
-import io.mpvss.kafka.EmbeddedKafka;
+import io.mpvss.kafka.EmbeddedKafkaExtension;
 import io.mpvss.render.Palette;
 import io.mpvss.view.LiveView;
 import io.mpvss.view.StreamBoard;
@@ -45,9 +45,9 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -60,7 +60,8 @@ import org.junit.jupiter.api.io.TempDir;
 class LiveViewBrowserTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static EmbeddedKafka kafka;
+    @RegisterExtension
+    static final EmbeddedKafkaExtension kafka = new EmbeddedKafkaExtension();
     private static String chromium;
 
     @TempDir
@@ -71,18 +72,10 @@ class LiveViewBrowserTest {
         chromium = findChromium();
         assumeTrue(chromium != null, "chromium not installed (scripts/test.sh installs it): live view browser test "
                 + "skipped");
-        kafka = EmbeddedKafka.start();
         Map<String, Integer> topics = new LinkedHashMap<>();
         topics.put("masks", 2);
         topics.put("frames-dlq", 1);
         kafka.createTopics(topics);
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (kafka != null) {
-            kafka.close();
-        }
     }
 
     static String findChromium() {
