@@ -16,24 +16,43 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  *
  * <pre>{@code
  * @RegisterExtension
- * static final EmbeddedKafkaExtension kafka = new EmbeddedKafkaExtension();
+ * static final EmbeddedKafkaExtension kafka = new EmbeddedKafkaExtension("frames");
  * }</pre>
  *
- * <p>The broker starts when the class first uses it, so a class whose {@code @BeforeAll} skips it (a tool missing)
- * starts none; it is closed after the class's last test. The methods are {@link EmbeddedKafka}'s.
+ * <p>The broker starts when the class first uses it, so a class that is skipped (a tool missing) starts none; it is
+ * closed after the class's last test. The methods are {@link EmbeddedKafka}'s.
  */
 public final class EmbeddedKafkaExtension implements AfterAllCallback {
 
+    private final String[] topics;
     private EmbeddedKafka kafka;
+
+    /** @param topics created (one partition each) when the broker starts */
+    public EmbeddedKafkaExtension(String... topics) {
+        this.topics = topics.clone();
+    }
 
     /** The broker, started on first use. */
     public synchronized EmbeddedKafka broker() {
         if (kafka == null) {
+            EmbeddedKafka started = null;
             try {
-                kafka = EmbeddedKafka.start();
+                started = EmbeddedKafka.start();
+                if (topics.length > 0) {
+                    started.createTopics(topics);
+                }
             } catch (Exception e) {
-                throw new IllegalStateException("the embedded Kafka broker did not start", e);
+                IllegalStateException failed = new IllegalStateException("the embedded Kafka broker did not start", e);
+                if (started != null) {
+                    try {
+                        started.close();
+                    } catch (Exception suppressed) {
+                        failed.addSuppressed(suppressed);
+                    }
+                }
+                throw failed;
             }
+            kafka = started;
         }
         return kafka;
     }
