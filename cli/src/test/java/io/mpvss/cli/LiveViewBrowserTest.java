@@ -43,8 +43,6 @@ import io.mpvss.view.StreamBoard;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -163,14 +161,12 @@ class LiveViewBrowserTest {
                 clip("cam-west", "test-300098")));
         Clip late = clip("cam-north", "test-300099");
 
-        Properties pp = new Properties();
-        pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-        pp.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-        pp.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        pp.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "view-test");
+        Properties txn = new Properties();
+        txn.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "view-test");
         AtomicLong nextSeq = new AtomicLong();
         AtomicBoolean stopWriting = new AtomicBoolean();
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(pp)) {
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(KafkaClients.producer(
+                kafka.bootstrapServers(), txn))) {
             producer.initTransactions();
             // a dead letter, as the job writes it
             producer.beginTransaction();

@@ -43,8 +43,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -179,13 +177,9 @@ class RunReliabilityTest {
     }
 
     static KafkaProducer<String, byte[]> producer(Map<String, Object> extra) {
-        Map<String, Object> p = new HashMap<>();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, EmbeddedKafka.MAX_MESSAGE_BYTES);
+        Properties p = new Properties();
         p.putAll(extra);
-        return new KafkaProducer<>(p);
+        return new KafkaProducer<>(KafkaClients.producer(kafka.bootstrapServers(), p));
     }
 
     static List<ConsumerRecord<String, byte[]>> read(String topic, int expected, boolean committed, Duration max) {
