@@ -81,7 +81,7 @@ class MpvssConfig:
             problems.append(f"flow_channels needs 6 entries (strides 4..128), found {len(self.flow_channels)}")
         if len(self.backbone_channels) != 4:
             problems.append(f"backbone_channels needs 4 entries, found {len(self.backbone_channels)}")
-        if self.flow_input not in ("normalize-pool", "pool-normalize"):
+        if self.flow_input not in FLOW_INPUTS:
             problems.append(f"flow_input must be normalize-pool or pool-normalize, found {self.flow_input!r}")
         if self.semantic not in SEMANTIC_FORMULATIONS:
             problems.append(f"semantic must be one of {sorted(SEMANTIC_FORMULATIONS)}, found {self.semantic!r}")
@@ -487,6 +487,9 @@ def warp_masks(mask_logits: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
 #   s4-prob    the same at H/4 (no N-channel resize at all).
 #   s2-logit   as s2-prob, but the K score maps are upsampled in logit space (log s - log(1-s), s clamped to
 #   s4-logit   [1e-6, 1-1e-6]); for a class held by one confident query this is upsampling that query's mask logit.
+# how the propagator may make the flow module's x0.5 input (MpvssConfig.flow_input)
+FLOW_INPUTS = ("normalize-pool", "pool-normalize")
+
 SEMANTIC_FORMULATIONS = {
     "full": (1, "prob", "nchw"),
     "full-nhwc": (1, "prob", "nhwc"),

@@ -24,9 +24,9 @@ import torch
 from tqdm import tqdm
 
 from mpvss_ref import data, datasets, synth
+from mpvss_ref.cli import add_config_overrides, load_checkpoint_args
 from mpvss_ref.evaluation import evaluate_clips, evaluate_dataset
 from mpvss_ref.metrics import iou_per_class
-from mpvss_ref.model import SEMANTIC_FORMULATIONS, load_checkpoint
 
 
 def main():
@@ -36,11 +36,7 @@ def main():
     ap.add_argument("--data-root", help="data set directory (all but synth)")
     ap.add_argument("--split", default="test")
     ap.add_argument("--clips", type=int, help="first N clips (default: synth 20, others all)")
-    ap.add_argument("--flow-input", choices=["normalize-pool", "pool-normalize"],
-                    help="how the propagator makes the flow module's x0.5 input (default: the checkpoint's config)")
-    ap.add_argument("--semantic", choices=list(SEMANTIC_FORMULATIONS),
-                    help="semantic inference formulation (default: the checkpoint's config, 'full'); a bundle's is "
-                         "manifest.json config.semantic")
+    add_config_overrides(ap)
     ap.add_argument("--first", type=int, default=0)
     ap.add_argument("--frames", type=int, default=40)
     ap.add_argument("--ks", type=int, nargs="+", default=[1, 2, 3, 5, 10])
@@ -59,7 +55,7 @@ def main():
         args.device = "cuda" if torch.cuda.is_available() else "cpu"
     torch.set_num_threads(args.threads)
     t0 = time.time()
-    model, ck = load_checkpoint(args.checkpoint, semantic=args.semantic, flow_input=args.flow_input)
+    model, ck = load_checkpoint_args(args)
     model.to(args.device).eval()
     cfg = model.cfg
     if args.dataset != "synth":

@@ -23,7 +23,8 @@ import torch
 
 from mpvss_ref import datasets
 from mpvss_ref import export as E
-from mpvss_ref.model import SEMANTIC_FORMULATIONS, Mpvss, count_params, load_checkpoint, preset
+from mpvss_ref.cli import add_config_overrides, load_checkpoint_args
+from mpvss_ref.model import Mpvss, count_params, preset
 
 
 def main():
@@ -34,11 +35,8 @@ def main():
     ap.add_argument("--random-init", action="store_true", help="with --preset: random weights (for contract/parity tests)")
     ap.add_argument("--height", type=int, help="override the preset's input height")
     ap.add_argument("--width", type=int, help="override the preset's input width")
-    ap.add_argument("--flow-input", choices=["normalize-pool", "pool-normalize"],
-                    help="how the propagator makes the flow module's x0.5 input (default: the checkpoint's config)")
-    ap.add_argument("--semantic", choices=list(SEMANTIC_FORMULATIONS),
-                    help="semantic inference formulation of both graphs (default: the checkpoint's config, i.e. 'full' "
-                         "for a training checkpoint; the manifest's config records the one used)")
+    add_config_overrides(ap, semantic_help="semantic inference formulation of both graphs (default: the checkpoint's "
+                         "config, i.e. 'full' for a training checkpoint; the manifest's config records the one used)")
     ap.add_argument("--out", required=True, help="bundle directory to write")
     ap.add_argument("--vectors", help="also write parity vectors here")
     ap.add_argument("--metrics", help="JSON from evaluate.py to put in the manifest")
@@ -63,7 +61,7 @@ def main():
     if args.checkpoint:
         if not os.path.isfile(args.checkpoint):
             ap.error(f"--checkpoint {args.checkpoint}: no such file")
-        model, ck = load_checkpoint(args.checkpoint, semantic=args.semantic, flow_input=args.flow_input)
+        model, ck = load_checkpoint_args(args)
         meta = ck.get("meta", {})
         classes = ck.get("classes")
         name = args.name or ("mpvss-synth" if not classes or (ck.get("dataset") or {}).get("kind", "synth") == "synth"

@@ -16,8 +16,8 @@ import torch
 from tqdm import tqdm
 
 from mpvss_ref import data, synth
+from mpvss_ref.cli import add_config_overrides, load_checkpoint_args
 from mpvss_ref.metrics import confusion, miou
-from mpvss_ref.model import SEMANTIC_FORMULATIONS, load_checkpoint
 
 
 @torch.no_grad()
@@ -44,11 +44,7 @@ def by_distance(model, clips, keys, max_d):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", required=True)
-    ap.add_argument("--flow-input", choices=["normalize-pool", "pool-normalize"],
-                    help="how the propagator makes the flow module's x0.5 input (default: the checkpoint's config)")
-    ap.add_argument("--semantic", choices=list(SEMANTIC_FORMULATIONS),
-                    help="semantic inference formulation (default: the checkpoint's config, 'full'); a bundle's is "
-                         "manifest.json config.semantic")
+    add_config_overrides(ap)
     ap.add_argument("--split", default="val", choices=sorted(synth.SPLIT_SEEDS))
     ap.add_argument("--clips", type=int, default=6)
     ap.add_argument("--frames", type=int, default=40, help="clip length as rendered (and cached)")
@@ -58,7 +54,7 @@ def main():
     ap.add_argument("--out")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    model, _ = load_checkpoint(args.checkpoint, semantic=args.semantic, flow_input=args.flow_input)
+    model, _ = load_checkpoint_args(args)
     cfg = model.cfg
     seeds = synth.split_seeds(args.split, args.clips)
     clips = ((c.images, c.labels) for c in (data.cached_clip(s, cfg.height, cfg.width, args.frames)

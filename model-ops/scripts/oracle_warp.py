@@ -19,20 +19,17 @@ import torch
 from tqdm import tqdm
 
 from mpvss_ref import synth
+from mpvss_ref.cli import add_config_overrides, load_checkpoint_args
 from mpvss_ref.evaluation import predict_clip, segment_all
 from mpvss_ref.metrics import confusion, iou_per_class, miou
-from mpvss_ref.model import SEMANTIC_FORMULATIONS, backward_warp, load_checkpoint, semantic_inference
+from mpvss_ref.model import backward_warp, semantic_inference
 
 
 @torch.no_grad()
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", required=True)
-    ap.add_argument("--flow-input", choices=["normalize-pool", "pool-normalize"],
-                    help="how the propagator makes the flow module's x0.5 input (default: the checkpoint's config)")
-    ap.add_argument("--semantic", choices=list(SEMANTIC_FORMULATIONS),
-                    help="semantic inference formulation (default: the checkpoint's config, 'full'); a bundle's is "
-                         "manifest.json config.semantic")
+    add_config_overrides(ap)
     ap.add_argument("--split", default="test")
     ap.add_argument("--clips", type=int, default=20)
     ap.add_argument("--frames", type=int, default=40)
@@ -42,7 +39,7 @@ def main():
     ap.add_argument("--out")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    model, _ = load_checkpoint(args.checkpoint, semantic=args.semantic, flow_input=args.flow_input)
+    model, _ = load_checkpoint_args(args)
     model.to(args.device)
     cfg, K, dev = model.cfg, args.k, args.device
     C = cfg.num_classes

@@ -254,6 +254,50 @@ class KeyCache:
 
 # --------------------------------------------------------------------------- stages
 
+class Stage:
+    """What both training stages do around their losses: AdamW (weight decay 1e-4) on one module, resumed with
+    --resume from out/<name>_last.pt, the learning-rate schedule (`lr_at`), a progress bar over the steps left, the
+    optimizer step with gradients clipped to norm 1, a running loss, and a checkpoint every --ckpt-every steps and
+    after the last."""
+
+    def __init__(self, args, model, module, lr, steps, out, name, desc):
+        self.args, self.model, self.module, self.lr, self.steps, self.out = args, model, module, lr, steps, out
+        self.opt = torch.optim.AdamW(module.parameters(), lr=lr, weight_decay=1e-4)
+        self.ck = os.path.join(out, f"{name}_last.pt")
+        start = 0
+        if args.resume and os.path.exists(self.ck):
+            start = load_resume(self.ck, model, self.opt, args.device)
+            log(out, f"resumed {desc} at step {start}")
+        self.t0 = time.time()
+        self.bar = tqdm(range(start, steps), desc=desc, initial=start, total=steps, dynamic_ncols=True)
+        self.run = None
+
+    def set_lr(self, step):
+        for g in self.opt.param_groups:
+            g["lr"] = lr_at(step, self.steps, self.lr)
+
+    def update(self, loss):
+        """One optimizer step on `loss`; returns the running loss."""
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.module.parameters(), 1.0)
+        self.opt.step()
+        self.run = loss.item() if self.run is None else 0.98 * self.run + 0.02 * loss.item()
+        return self.run
+
+    def checkpoint_due(self, step):
+        return (step + 1) % self.args.ckpt_every == 0 or step + 1 == self.steps
+
+    def checkpoint(self, step, msg):
+        """Saves model and optimizer after `step`, and logs `msg` with the seconds of this session."""
+        save(self.ck, model=self.model.state_dict(), opt=self.opt.state_dict(), step=step + 1,
+             config=self.model.cfg.to_dict())
+        log(self.out, f"{msg} ({self.seconds():.0f}s this session)")
+
+    def seconds(self):
+        return time.time() - self.t0
+
+
 def train_segmentor(args, model, ds, out):
     K = model.cfg.num_classes
     seg = model.segmentor
@@ -263,21 +307,12 @@ def train_segmentor(args, model, ds, out):
     H, W = ds.size
     if args.crop[0] > H or args.crop[1] > W:
         raise UsageError(f"--crop {args.crop[0]} {args.crop[1]} is larger than the model input {H}x{W}")
-    opt = torch.optim.AdamW(seg.parameters(), lr=args.lr, weight_decay=1e-4)
-    start = 0
-    ck = os.path.join(out, "seg_last.pt")
-    if args.resume and os.path.exists(ck):
-        start = load_resume(ck, model, opt, args.device)
-        log(out, f"resumed segmentor at step {start}")
-    t0 = time.time()
     seg.train()
-    bar = tqdm(range(start, args.seg_steps), desc="segmentor", initial=start, total=args.seg_steps, dynamic_ncols=True)
-    run = None
-    for step in bar:
+    stage = Stage(args, model, seg, args.lr, args.seg_steps, out, "seg", "segmentor")
+    for step in stage.bar:
         r = np.random.default_rng([args.seed, 1, step])
         imgs, labs = sample_seg_batch(r, ds, clips, args.batch, args.crop)
-        for g in opt.param_groups:
-            g["lr"] = lr_at(step, args.seg_steps, args.lr)
+        stage.set_lr(step)
         x = normalize_image(torch.from_numpy(imgs).to(args.device))
         lab = torch.from_numpy(labs).long().to(args.device)
         _, cls, masks, preds = seg(x, aux=True)
@@ -285,16 +320,11 @@ def train_segmentor(args, model, ds, out):
         l_set = sum(set_criterion(c, m, lab4, K) for c, m in preds) / len(preds)
         l_sem = semantic_ce(cls, masks, lab)
         loss = l_set + 2.0 * l_sem
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(seg.parameters(), 1.0)
-        opt.step()
-        run = loss.item() if run is None else 0.98 * run + 0.02 * loss.item()
-        bar.set_postfix(loss=f"{run:.3f}", sem=f"{l_sem.item():.3f}")
-        if (step + 1) % args.ckpt_every == 0 or step + 1 == args.seg_steps:
-            save(ck, model=model.state_dict(), opt=opt.state_dict(), step=step + 1, config=model.cfg.to_dict())
-            log(out, f"seg step {step + 1} loss {run:.4f} sem {l_sem.item():.4f} ({time.time() - t0:.0f}s this session)")
-    return time.time() - t0
+        run = stage.update(loss)
+        stage.bar.set_postfix(loss=f"{run:.3f}", sem=f"{l_sem.item():.3f}")
+        if stage.checkpoint_due(step):
+            stage.checkpoint(step, f"seg step {step + 1} loss {run:.4f} sem {l_sem.item():.4f}")
+    return stage.seconds()
 
 
 def photometric(cur, key, pix):
@@ -316,17 +346,9 @@ def train_flow(args, model, ds, out):
     for p in model.segmentor.parameters():
         p.requires_grad_(False)
     keys = KeyCache(model, ds, args.device, args.key_cache_mb)
-    opt = torch.optim.AdamW(flow.parameters(), lr=args.flow_lr, weight_decay=1e-4)
-    ck = os.path.join(out, "flow_last.pt")
-    start = 0
-    if args.resume and os.path.exists(ck):
-        start = load_resume(ck, model, opt, args.device)
-        log(out, f"resumed flow at step {start}")
-    t0 = time.time()
     flow.train()
-    bar = tqdm(range(start, args.flow_steps), desc="flow", initial=start, total=args.flow_steps, dynamic_ncols=True)
-    run = None
-    for step in bar:
+    stage = Stage(args, model, flow, args.flow_lr, args.flow_steps, out, "flow", "flow")
+    for step in stage.bar:
         r = np.random.default_rng([args.seed, 2, step])
         # curriculum: maximum key distance grows from 3 to max_gap over the first 40% of the steps
         gmax = int(round(3 + (args.max_gap - 3) * min(1.0, step / (0.4 * args.flow_steps))))
@@ -335,8 +357,7 @@ def train_flow(args, model, ds, out):
         key_u8 = torch.from_numpy(np.stack([ds.image(c, k) for c, _, k in pairs])).to(args.device)
         lab = torch.from_numpy(np.stack([ds.label(c, t) for c, t, _ in pairs])).long().to(args.device)
         kq, kc, km = keys.get([(c, k) for c, _, k in pairs])
-        for g in opt.param_groups:
-            g["lr"] = lr_at(step, args.flow_steps, args.flow_lr)
+        stage.set_lr(step)
         cur, key = normalize_image(cur_u8), normalize_image(key_u8)
         fl, pix = flow(cur, key, kq)
         warped = warp_masks(km, fl)
@@ -346,16 +367,11 @@ def train_flow(args, model, ds, out):
         loss = l_sem + args.photo_weight * l_ph
         if args.flow_set_weight > 0:  # Mask2Former set criterion on the warped masks (the paper's loss)
             loss = loss + args.flow_set_weight * set_criterion(kc, warped, labels_at_stride4(lab), model.cfg.num_classes)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(flow.parameters(), 1.0)
-        opt.step()
-        run = loss.item() if run is None else 0.98 * run + 0.02 * loss.item()
-        bar.set_postfix(loss=f"{run:.3f}", sem=f"{l_sem.item():.3f}", photo=f"{l_ph.item():.3f}", gap=gmax)
-        if (step + 1) % args.ckpt_every == 0 or step + 1 == args.flow_steps:
-            save(ck, model=model.state_dict(), opt=opt.state_dict(), step=step + 1, config=model.cfg.to_dict())
-            log(out, f"flow step {step + 1} loss {run:.4f} sem {l_sem.item():.4f} photo {l_ph.item():.4f} ({time.time() - t0:.0f}s this session)")
-    return time.time() - t0
+        run = stage.update(loss)
+        stage.bar.set_postfix(loss=f"{run:.3f}", sem=f"{l_sem.item():.3f}", photo=f"{l_ph.item():.3f}", gap=gmax)
+        if stage.checkpoint_due(step):
+            stage.checkpoint(step, f"flow step {step + 1} loss {run:.4f} sem {l_sem.item():.4f} photo {l_ph.item():.4f}")
+    return stage.seconds()
 
 
 def open_data(args, split, size, clips):

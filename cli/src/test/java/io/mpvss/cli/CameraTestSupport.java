@@ -3,15 +3,19 @@ package io.mpvss.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -23,29 +27,101 @@ import java.util.function.BooleanSupplier;
 
 import javax.imageio.ImageIO;
 
+import io.mpvss.cameras.CameraConfig;
+import io.mpvss.cameras.CameraGateway;
 import io.mpvss.format.WireFormat;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
-/** What the camera gateway tests share: ports, waiting, a consumer of the frames topic, the per-stream checks. */
+/**
+ * What the camera gateway tests share: ffmpeg, the gateway under test, ports, waiting, a consumer of the frames topic,
+ * the per-stream checks.
+ */
 final class CameraTestSupport {
 
     private CameraTestSupport() {
     }
 
-    /** The gateway as `mpvss cameras` builds it, writing through {@code sender}, logging to {@code out}. */
-    static io.mpvss.cameras.CameraGateway gateway(io.mpvss.cameras.CameraConfig config, String ffmpeg,
-            FrameSender sender, long startSeq, java.io.PrintStream out) {
-        return io.mpvss.cameras.CameraGateway.builder()
-                .cameras(config.cameras())
-                .ffmpeg(ffmpeg)
-                .output(CamerasCommand.asOutput(sender))
-                .splitter(VideoFrames::nextJpeg)
-                .startSeq(startSeq)
-                .out(out)
-                .statusInterval(Duration.ofSeconds(1))
-                .build();
+    /**
+     * The ffmpeg that the gateway and the tests' live sources run, found before the class's tests: where there is none
+     * the test class is skipped, named {@code test} in the reason.
+     */
+    static final class Ffmpeg implements BeforeAllCallback {
+        private final String test;
+        private String path;
+
+        Ffmpeg(String test) {
+            this.test = test;
+        }
+
+        @Override
+        public void beforeAll(ExtensionContext context) {
+            path = VideoFrames.ffmpeg();
+            assumeTrue(path != null, "ffmpeg not installed (scripts/test.sh installs it): " + test + " skipped");
+        }
+
+        String path() {
+            return path;
+        }
+    }
+
+    /**
+     * The gateway as `mpvss cameras` builds it, writing to the topic {@code frames} of {@code bootstrapServers}, what
+     * it prints kept for the test. The test starts and stops the gateway; closing this closes the producer.
+     */
+    static final class GatewayRun implements AutoCloseable {
+        private final ByteArrayOutputStream log = new ByteArrayOutputStream();
+        private final FrameSender sender;
+        private final CameraGateway gateway;
+
+        GatewayRun(CameraConfig config, String ffmpeg, String bootstrapServers, long startSeq) {
+            sender = new FrameSender(KafkaClients.producer(bootstrapServers, new Properties()), "frames");
+            gateway = CameraGateway.builder()
+                    .cameras(config.cameras())
+                    .ffmpeg(ffmpeg)
+                    .output(CamerasCommand.asOutput(sender))
+                    .splitter(VideoFrames::nextJpeg)
+                    .startSeq(startSeq)
+                    .out(new PrintStream(log, true, StandardCharsets.UTF_8))
+                    .statusInterval(Duration.ofSeconds(1))
+                    .build();
+        }
+
+        CameraGateway gateway() {
+            return gateway;
+        }
+
+        /** What the gateway printed so far. */
+        String log() {
+            return log.toString(StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public void close() {
+            sender.close();
+        }
+    }
+
+    /**
+     * {@code dir}/cameras.yaml with the tests' defaults, quick to reconnect (from 200 ms, at most 1 s apart) and a
+     * stall timeout of 5 s (ffmpeg takes about 3 s to its first frame of a pulled stream), and {@code cameras}, the
+     * lines under {@code cameras:}; read back as `mpvss cameras` reads it.
+     */
+    static CameraConfig camerasYaml(Path dir, String... cameras) throws IOException {
+        List<String> lines = new ArrayList<>(List.of(
+                "defaults:",
+                "  reconnect_initial: 200ms",
+                "  reconnect_max: 1s",
+                "  stall_timeout: 5s",
+                "cameras:"));
+        lines.addAll(List.of(cameras));
+        lines.add("");
+        Path yaml = dir.resolve("cameras.yaml");
+        Files.writeString(yaml, String.join("\n", lines), StandardCharsets.UTF_8);
+        return CameraConfig.read(yaml);
     }
 
     static int freePort() throws IOException {

@@ -3,12 +3,12 @@ package io.mpvss.cli;
 import static io.mpvss.cli.CameraTestSupport.assertNoFfmpegChildren;
 import static io.mpvss.cli.CameraTestSupport.assertStream;
 import static io.mpvss.cli.CameraTestSupport.await;
+import static io.mpvss.cli.CameraTestSupport.camerasYaml;
 import static io.mpvss.cli.CameraTestSupport.freePort;
 import static io.mpvss.cli.CameraTestSupport.saveLog;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -19,18 +19,18 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 
 import io.mpvss.cameras.CameraConfig;
 import io.mpvss.cameras.CameraGateway;
 import io.mpvss.cameras.CameraStatus;
+import io.mpvss.cli.CameraTestSupport.Ffmpeg;
 import io.mpvss.cli.CameraTestSupport.FrameCollector;
-import io.mpvss.kafka.EmbeddedKafka;
+import io.mpvss.cli.CameraTestSupport.GatewayRun;
+import io.mpvss.kafka.EmbeddedKafkaExtension;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -46,30 +46,17 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CamerasGatewayTest {
 
-    private static EmbeddedKafka kafka;
-    private static String ffmpeg;
+    @RegisterExtension
+    static final Ffmpeg ffmpeg = new Ffmpeg("camera gateway test");
+    @RegisterExtension
+    static final EmbeddedKafkaExtension kafka = new EmbeddedKafkaExtension("frames");
 
     @TempDir
     static Path dir;
 
-    @BeforeAll
-    static void start() throws Exception {
-        ffmpeg = VideoFrames.ffmpeg();
-        assumeTrue(ffmpeg != null, "ffmpeg not installed (scripts/test.sh installs it): camera gateway test skipped");
-        kafka = EmbeddedKafka.start();
-        kafka.createTopics("frames");
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (kafka != null) {
-            kafka.close();
-        }
-    }
-
     /** An MJPEG-over-HTTP camera: ffmpeg serving one client at http://127.0.0.1:port/cam, 10 fps. */
     private static Process httpCamera(int port) throws IOException {
-        return new ProcessBuilder(ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin", "-re", "-f", "lavfi",
+        return new ProcessBuilder(ffmpeg.path(), "-hide_banner", "-loglevel", "error", "-nostdin", "-re", "-f", "lavfi",
                 "-i", "testsrc=size=320x240:rate=10", "-q:v", "5", "-f", "mpjpeg", "-listen", "1",
                 "http://127.0.0.1:" + port + "/cam").redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
@@ -77,7 +64,7 @@ class CamerasGatewayTest {
 
     /** An RTSP camera that pushes: ffmpeg publishing MPEG-4 video over RTSP/TCP to the gateway's listener. */
     private static Process rtspPublisher(int port) throws IOException {
-        return new ProcessBuilder(ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin", "-re", "-f", "lavfi",
+        return new ProcessBuilder(ffmpeg.path(), "-hide_banner", "-loglevel", "error", "-nostdin", "-re", "-f", "lavfi",
                 "-i", "testsrc2=size=320x240:rate=10", "-pix_fmt", "yuv420p", "-c:v", "mpeg4", "-q:v", "5", "-f",
                 "rtsp", "-rtsp_transport", "tcp", "rtsp://127.0.0.1:" + port + "/dock").redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
@@ -131,32 +118,22 @@ class CamerasGatewayTest {
     void httpAndRtspCamerasSurviveTheirSourceDyingAndComingBack() throws Exception {
         int httpPort = freePort();
         int rtspPort = freePort();
-        Path yaml = dir.resolve("cameras.yaml");
-        Files.writeString(yaml, String.join("\n",
-                "defaults:",
-                "  reconnect_initial: 200ms",
-                "  reconnect_max: 1s",
-                "  stall_timeout: 5s",
-                "cameras:",
+        CameraConfig config = camerasYaml(dir,
                 "  - id: lobby-http",
                 "    source: http://127.0.0.1:" + httpPort + "/cam",
                 "    fps: 5            # the source runs at 10: every other frame is dropped",
                 "  - id: dock-rtsp",
                 "    source: rtsp://127.0.0.1:" + rtspPort + "/dock",
-                "    listen: true",
-                ""), StandardCharsets.UTF_8);
-        CameraConfig config = CameraConfig.read(yaml);
+                "    listen: true");
 
         // a consumer collecting every frame record as it lands
         FrameCollector frames = new FrameCollector(kafka.bootstrapServers(), "frames", "cameras-test");
 
-        ByteArrayOutputStream log = new ByteArrayOutputStream();
-        PrintStream logOut = new PrintStream(log, true, StandardCharsets.UTF_8);
         long startSeq = 1_000;
         List<LiveSource> sources = new ArrayList<>();
-        try (FrameSender sender = new FrameSender(KafkaClients.producer(kafka.bootstrapServers(), new Properties()),
-                "frames")) {
-            CameraGateway gateway = CameraTestSupport.gateway(config, ffmpeg, sender, startSeq, logOut);
+        GatewayRun cameras = new GatewayRun(config, ffmpeg.path(), kafka.bootstrapServers(), startSeq);
+        try (cameras) {
+            CameraGateway gateway = cameras.gateway();
             try {
                 LiveSource http = new LiveSource("http", () -> httpCamera(httpPort));
                 sources.add(http);
@@ -193,14 +170,14 @@ class CamerasGatewayTest {
                     src.kill();
                 }
                 // kept for people: what the gateway printed (also when the test fails)
-                saveLog("cameras-gateway-test.log", log.toString(StandardCharsets.UTF_8));
+                saveLog("cameras-gateway-test.log", cameras.log());
             }
             // the gateway's children are gone
             assertNoFfmpegChildren();
         }
         frames.close();
 
-        String output = log.toString(StandardCharsets.UTF_8);
+        String output = cameras.log();
         assertTrue(output.contains("lobby-http") && output.contains("reconnects"), output);
         assertTrue(output.contains("reconnecting in"), "an event line per drop:\n" + output);
 

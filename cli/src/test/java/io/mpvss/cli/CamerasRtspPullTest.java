@@ -3,6 +3,7 @@ package io.mpvss.cli;
 import static io.mpvss.cli.CameraTestSupport.assertNoFfmpegChildren;
 import static io.mpvss.cli.CameraTestSupport.assertStream;
 import static io.mpvss.cli.CameraTestSupport.await;
+import static io.mpvss.cli.CameraTestSupport.camerasYaml;
 import static io.mpvss.cli.CameraTestSupport.freePort;
 import static io.mpvss.cli.CameraTestSupport.saveLog;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -13,17 +14,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.BufferedReader;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -35,12 +33,14 @@ import java.util.stream.Collectors;
 import io.mpvss.cameras.CameraConfig;
 import io.mpvss.cameras.CameraGateway;
 import io.mpvss.cameras.CameraStatus;
+import io.mpvss.cli.CameraTestSupport.Ffmpeg;
 import io.mpvss.cli.CameraTestSupport.FrameCollector;
-import io.mpvss.kafka.EmbeddedKafka;
+import io.mpvss.cli.CameraTestSupport.GatewayRun;
+import io.mpvss.kafka.EmbeddedKafkaExtension;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -64,8 +64,10 @@ class CamerasRtspPullTest {
 
     private static final String PYTHON = "/usr/bin/python3";
 
-    private static EmbeddedKafka kafka;
-    private static String ffmpeg;
+    @RegisterExtension
+    static final Ffmpeg ffmpeg = new Ffmpeg("RTSP pull test");
+    @RegisterExtension
+    static final EmbeddedKafkaExtension kafka = new EmbeddedKafkaExtension("frames");
     private static Path serverScript;
 
     @TempDir
@@ -73,21 +75,10 @@ class CamerasRtspPullTest {
 
     @BeforeAll
     static void start() throws Exception {
-        ffmpeg = VideoFrames.ffmpeg();
-        assumeTrue(ffmpeg != null, "ffmpeg not installed (scripts/test.sh installs it): RTSP pull test skipped");
         serverScript = RepoPaths.resolve(null, "cli/src/test/python/rtsp_server.py");
         String check = gstreamerCheck();
         assumeTrue(check == null, "no GStreamer RTSP server (" + check + "; scripts/test.sh installs "
                 + "gir1.2-gst-rtsp-server-1.0 and gstreamer1.0-plugins-ugly): RTSP pull test skipped");
-        kafka = EmbeddedKafka.start();
-        kafka.createTopics("frames");
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (kafka != null) {
-            kafka.close();
-        }
     }
 
     /** Null when the RTSP server can run, else why not. */
@@ -111,22 +102,21 @@ class CamerasRtspPullTest {
      * (SIGCONT) by the test.
      */
     static final class RtspServer implements AutoCloseable {
-        private final int port;
-        private final String path;
+        /** rtsp_server.py serving a 320x240 test pattern at 10 fps on 127.0.0.1:port/path. */
+        private final List<String> command;
         private final Path log;
         private volatile Process process;
         private volatile boolean killed;
 
         RtspServer(int port, String path, Path log) {
-            this.port = port;
-            this.path = path;
+            this.command = List.of(PYTHON, serverScript.toString(), String.valueOf(port), path, "320x240", "10");
             this.log = log;
         }
 
         void start() throws Exception {
             killed = false;
-            process = new ProcessBuilder(PYTHON, serverScript.toString(), String.valueOf(port), path, "320x240", "10")
-                    .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+            process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                    .start();
             // it prints "ready rtsp://..." once it accepts connections
             BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
                     StandardCharsets.UTF_8));
@@ -184,24 +174,16 @@ class CamerasRtspPullTest {
         int port = freePort();
         String url = "rtsp://127.0.0.1:" + port + "/gate";
         List<String> ids = List.of("gate-tcp", "gate-udp");
-        Path yaml = dir.resolve("cameras.yaml");
-        Files.writeString(yaml, String.join("\n",
-                "defaults:",
-                "  reconnect_initial: 200ms",
-                "  reconnect_max: 1s",
-                "  stall_timeout: 5s  # ffmpeg takes about 3 s to its first frame of a pulled stream",
-                "cameras:",
+        CameraConfig config = camerasYaml(dir,
                 "  - id: gate-tcp",
                 "    source: " + url,
                 "    rtsp_transport: tcp",
                 "  - id: gate-udp",
                 "    source: " + url,
-                "    rtsp_transport: udp",
-                ""), StandardCharsets.UTF_8);
-        CameraConfig config = CameraConfig.read(yaml);
+                "    rtsp_transport: udp");
         // pull, not listen: the gateway's ffmpeg is an RTSP client with the transport asked for
         for (CameraConfig.Camera c : config.cameras()) {
-            List<String> cmd = CameraGateway.ffmpegCommand(ffmpeg, c);
+            List<String> cmd = CameraGateway.ffmpegCommand(ffmpeg.path(), c);
             String transport = c.id().substring("gate-".length());
             assertEquals(transport, cmd.get(cmd.indexOf("-rtsp_transport") + 1), cmd.toString());
             assertFalse(cmd.contains("-rtsp_flags"), cmd.toString());
@@ -209,21 +191,19 @@ class CamerasRtspPullTest {
         }
 
         FrameCollector frames = new FrameCollector(kafka.bootstrapServers(), "frames", "rtsp-pull-test");
-        ByteArrayOutputStream log = new ByteArrayOutputStream();
-        PrintStream logOut = new PrintStream(log, true, StandardCharsets.UTF_8);
         Path serverLog = dir.resolve("rtsp-server.log");
         long startSeq = 5_000;
         RtspServer server = new RtspServer(port, "gate", serverLog);
         server.start();
-        try (FrameSender sender = new FrameSender(KafkaClients.producer(kafka.bootstrapServers(), new Properties()),
-                "frames")) {
-            CameraGateway gateway = CameraTestSupport.gateway(config, ffmpeg, sender, startSeq, logOut);
+        GatewayRun cameras = new GatewayRun(config, ffmpeg.path(), kafka.bootstrapServers(), startSeq);
+        try (cameras) {
+            CameraGateway gateway = cameras.gateway();
             try {
                 gateway.start();
                 awaitSteadyStream("the first frames", gateway, server, frames, ids);
 
                 // 1. the server dies: its connections close, then new ones are refused ...
-                int logAtKill = log.toString(StandardCharsets.UTF_8).length();
+                int logAtKill = cameras.log().length();
                 server.close();
                 await("both cameras to notice the server is gone", Duration.ofSeconds(15),
                         () -> noneStreaming(gateway));
@@ -232,9 +212,8 @@ class CamerasRtspPullTest {
                 await("reconnect attempts of each camera refused while the server is down", Duration.ofSeconds(15),
                         () -> byId(gateway).values().stream()
                                 .allMatch(s -> s.reconnects() >= down.get(s.id()).reconnects() + 3)
-                                && ids.stream().allMatch(id -> log.toString(StandardCharsets.UTF_8)
-                                        .substring(logAtKill).contains(id + ": ffmpeg: " + url
-                                                + ": Connection refused; reconnecting in")));
+                                && ids.stream().allMatch(id -> cameras.log().substring(logAtKill).contains(
+                                        id + ": ffmpeg: " + url + ": Connection refused; reconnecting in")));
                 assertFalse(gateway.ended(), "the gateway keeps trying, it does not exit");
                 for (CameraStatus s : byId(gateway).values()) {
                     assertNotNull(s.lastError(), s.id() + " should say why it is not streaming: " + s);
@@ -248,7 +227,7 @@ class CamerasRtspPullTest {
                 // 2. the server hangs: connections stay open and silent, only the stall timeout (5 s) ends them ...
                 server.signal("STOP");
                 long frozenAt = System.nanoTime();
-                int logAtFreeze = log.toString(StandardCharsets.UTF_8).length();
+                int logAtFreeze = cameras.log().length();
                 await("both cameras to give up on the frozen server", Duration.ofSeconds(20),
                         () -> noneStreaming(gateway));
                 assertTrue(System.nanoTime() - frozenAt >= TimeUnit.MILLISECONDS.toNanos(4500),
@@ -258,8 +237,8 @@ class CamerasRtspPullTest {
                 }
                 // ... and a reconnect to it hangs in the RTSP handshake (the kernel accepts the connection, nobody
                 // answers) until the stall timeout ends that too
-                await("a reconnect to the frozen server to time out", Duration.ofSeconds(20), () -> log.toString(
-                        StandardCharsets.UTF_8).substring(logAtFreeze).contains("gate-tcp: no first frame for"));
+                await("a reconnect to the frozen server to time out", Duration.ofSeconds(20),
+                        () -> cameras.log().substring(logAtFreeze).contains("gate-tcp: no first frame for"));
                 assertFalse(gateway.ended(), "the gateway keeps trying, it does not exit");
                 server.signal("CONT");
                 awaitSteadyStream("frames after the server thawed", gateway, server, frames, ids);
@@ -271,7 +250,7 @@ class CamerasRtspPullTest {
             } finally {
                 gateway.stop();
                 server.close();
-                saveLog("cameras-rtsp-pull-test.log", log.toString(StandardCharsets.UTF_8)
+                saveLog("cameras-rtsp-pull-test.log", cameras.log()
                         + "\n--- RTSP server stderr ---\n" + (Files.exists(serverLog) ? Files.readString(serverLog)
                         : ""));
             }
@@ -279,7 +258,7 @@ class CamerasRtspPullTest {
         }
         frames.close();
 
-        String output = log.toString(StandardCharsets.UTF_8);
+        String output = cameras.log();
         for (String id : ids) {
             assertTrue(output.contains(id + ": ffmpeg: " + url + ": Connection refused; reconnecting in"),
                     "an event line per refused reconnect:\n" + output);

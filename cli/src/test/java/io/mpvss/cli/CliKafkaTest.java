@@ -28,7 +28,7 @@ import javax.imageio.ImageIO;
 
 import io.mpvss.format.LabelMapPng;
 import io.mpvss.format.MaskDocument;
-import io.mpvss.kafka.EmbeddedKafka;
+import io.mpvss.kafka.EmbeddedKafkaExtension;
 
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -36,30 +36,18 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.ConfigResource;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** produce / consume / topics against a real in-process broker. */
 class CliKafkaTest {
 
-    private static EmbeddedKafka kafka;
+    @RegisterExtension
+    static final EmbeddedKafkaExtension kafka = new EmbeddedKafkaExtension();
 
     @TempDir
     static Path dir;
-
-    @BeforeAll
-    static void start() throws Exception {
-        kafka = EmbeddedKafka.start();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (kafka != null) {
-            kafka.close();
-        }
-    }
 
     private static int run(String... argv) {
         ByteArrayOutputStream err = new ByteArrayOutputStream();

@@ -35,7 +35,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.mpvss.format.LabelMapPng;
 import io.mpvss.format.MaskDocument;
 import io.mpvss.format.WireFormat;
-import io.mpvss.kafka.EmbeddedKafka;
+import io.mpvss.kafka.EmbeddedKafkaExtension;
 import io.mpvss.render.Palette;
 import io.mpvss.view.LiveView;
 import io.mpvss.view.StreamBoard;
@@ -43,11 +43,9 @@ import io.mpvss.view.StreamBoard;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -60,7 +58,8 @@ import org.junit.jupiter.api.io.TempDir;
 class LiveViewBrowserTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static EmbeddedKafka kafka;
+    @RegisterExtension
+    static final EmbeddedKafkaExtension kafka = new EmbeddedKafkaExtension();
     private static String chromium;
 
     @TempDir
@@ -71,18 +70,10 @@ class LiveViewBrowserTest {
         chromium = findChromium();
         assumeTrue(chromium != null, "chromium not installed (scripts/test.sh installs it): live view browser test "
                 + "skipped");
-        kafka = EmbeddedKafka.start();
         Map<String, Integer> topics = new LinkedHashMap<>();
         topics.put("masks", 2);
         topics.put("frames-dlq", 1);
         kafka.createTopics(topics);
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (kafka != null) {
-            kafka.close();
-        }
     }
 
     static String findChromium() {
@@ -170,14 +161,12 @@ class LiveViewBrowserTest {
                 clip("cam-west", "test-300098")));
         Clip late = clip("cam-north", "test-300099");
 
-        Properties pp = new Properties();
-        pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-        pp.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-        pp.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        pp.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "view-test");
+        Properties txn = new Properties();
+        txn.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "view-test");
         AtomicLong nextSeq = new AtomicLong();
         AtomicBoolean stopWriting = new AtomicBoolean();
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(pp)) {
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(KafkaClients.producer(
+                kafka.bootstrapServers(), txn))) {
             producer.initTransactions();
             // a dead letter, as the job writes it
             producer.beginTransaction();

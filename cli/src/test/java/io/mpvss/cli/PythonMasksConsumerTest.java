@@ -26,8 +26,6 @@ import io.mpvss.render.Palette;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -71,12 +69,10 @@ class PythonMasksConsumerTest {
 
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             kafka.createTopics(Map.of("masks", 2));
-            Properties pp = new Properties();
-            pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-            pp.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-            pp.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-            pp.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "python-test");
-            try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(pp)) {
+            Properties txn = new Properties();
+            txn.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "python-test");
+            try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(KafkaClients.producer(
+                    kafka.bootstrapServers(), txn))) {
                 producer.initTransactions();
                 producer.beginTransaction();
                 for (Map.Entry<String, String> c : clips.entrySet()) {

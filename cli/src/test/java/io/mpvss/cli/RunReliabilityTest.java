@@ -32,6 +32,7 @@ import io.mpvss.config.RecordSizes;
 import io.mpvss.format.WireFormat;
 import io.mpvss.job.MpvssJob;
 import io.mpvss.kafka.EmbeddedKafka;
+import io.mpvss.kafka.EmbeddedKafkaExtension;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -42,11 +43,8 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -57,22 +55,11 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RunReliabilityTest {
 
-    private static EmbeddedKafka kafka;
+    @RegisterExtension
+    static final EmbeddedKafkaExtension kafka = new EmbeddedKafkaExtension();
 
     @TempDir
     static Path dir;
-
-    @BeforeAll
-    static void start() throws Exception {
-        kafka = EmbeddedKafka.start();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (kafka != null) {
-            kafka.close();
-        }
-    }
 
     record Result(int rc, String out, String err) {
     }
@@ -190,13 +177,9 @@ class RunReliabilityTest {
     }
 
     static KafkaProducer<String, byte[]> producer(Map<String, Object> extra) {
-        Map<String, Object> p = new HashMap<>();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, EmbeddedKafka.MAX_MESSAGE_BYTES);
+        Properties p = new Properties();
         p.putAll(extra);
-        return new KafkaProducer<>(p);
+        return new KafkaProducer<>(KafkaClients.producer(kafka.bootstrapServers(), p));
     }
 
     static List<ConsumerRecord<String, byte[]>> read(String topic, int expected, boolean committed, Duration max) {

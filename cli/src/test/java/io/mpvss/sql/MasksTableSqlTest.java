@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
 
+import io.mpvss.cli.KafkaClients;
 import io.mpvss.format.LabelMapPng;
 import io.mpvss.format.MaskDocument;
 import io.mpvss.kafka.EmbeddedKafka;
@@ -29,8 +30,6 @@ import org.apache.flink.util.CloseableIterator;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -116,15 +115,13 @@ class MasksTableSqlTest {
             // one partition: Flink's Kafka source starts a partition's watermark at its first record, so with two
             // partitions one may run ahead at start and make the other's first records late (docs/sql.md)
             kafka.createTopics(Map.of("masks", 1));
-            Properties pp = new Properties();
-            pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-            pp.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-            pp.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-            pp.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "sql-test");
+            Properties txn = new Properties();
+            txn.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "sql-test");
             Map<String, List<LabelMapPng.Image>> clips = new LinkedHashMap<>();
             clips.put("cam-east", labels("test-300097"));
             clips.put("cam-west", labels("test-300098"));
-            try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(pp)) {
+            try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(KafkaClients.producer(
+                    kafka.bootstrapServers(), txn))) {
                 producer.initTransactions();
                 for (int i = 0; i < 12; i++) { // one frame every 10 s of capture time per stream
                     long ts = T0 + i * 10_000L;

@@ -1,18 +1,7 @@
 package io.mpvss.jmh;
 
-import java.util.concurrent.TimeUnit;
-
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 import io.mpvss.format.FrameDecoder;
 import io.mpvss.format.FrameRecord;
@@ -24,16 +13,7 @@ import io.mpvss.format.LabelMapPng;
  * operator calls it), bilinear resize to the model input, and PNG encode / decode of the label map
  * ({@link LabelMapPng}). {@code size} is the frame's HxW (scripts/bench.sh passes the bundle's input size).
  */
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 3, time = 1)
-@Fork(1)
-@State(Scope.Benchmark)
-public class CodecBenchmarks {
-
-    @Param({"256x512"})
-    public String size;
+public class CodecBenchmarks extends JmhBenchmark {
 
     private FrameRecord jpegRecord;
     private byte[] rgb;

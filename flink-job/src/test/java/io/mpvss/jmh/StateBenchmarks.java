@@ -1,21 +1,12 @@
 package io.mpvss.jmh;
 
 import java.io.IOException;
-import java.util.concurrent.TimeUnit;
 
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 import io.mpvss.model.SegmentorOutput;
 import io.mpvss.state.KeyFrameState;
@@ -29,16 +20,7 @@ import io.mpvss.state.StateCompaction;
  * every key-frame write (serialize) and on every frame's read (deserialize), and what a checkpoint pays per stream.
  * Sizes as the bundle's: {@code size} = HxW, {@code queries} = N, {@code classes} = K.
  */
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 3, time = 1)
-@Fork(1)
-@State(Scope.Benchmark)
-public class StateBenchmarks {
-
-    @Param({"256x512"})
-    public String size;
+public class StateBenchmarks extends JmhBenchmark {
 
     @Param({"100"})
     public int queries;

@@ -2,19 +2,10 @@ package io.mpvss.jmh;
 
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
-import java.util.concurrent.TimeUnit;
 
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
@@ -26,16 +17,7 @@ import ai.onnxruntime.OrtException;
  * [1,H,W,3] (segmentor; twice for the propagator) and the key frame's float mask logits [1,N,H/4,W/4] (propagator,
  * the largest input). {@code size} = HxW and {@code queries} = N (scripts/bench.sh passes the bundle's).
  */
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 3, time = 1)
-@Fork(1)
-@State(Scope.Benchmark)
-public class TensorBenchmarks {
-
-    @Param({"256x512"})
-    public String size;
+public class TensorBenchmarks extends JmhBenchmark {
 
     @Param({"100"})
     public int queries;

@@ -29,8 +29,18 @@ class BundleValidationTest {
         return TestBundles.copyTo(tmp.resolve("bundle"));
     }
 
-    Path editManifest(Consumer<ObjectNode> edit) throws Exception {
+    /** A copy of the good bundle without {@code file}. */
+    Path copyWithout(String file) throws Exception {
         Path b = copy();
+        Files.delete(b.resolve(file));
+        return b;
+    }
+
+    Path editManifest(Consumer<ObjectNode> edit) throws Exception {
+        return editManifest(copy(), edit);
+    }
+
+    static Path editManifest(Path b, Consumer<ObjectNode> edit) throws Exception {
         ObjectNode m = (ObjectNode) JSON.readTree(b.resolve("manifest.json").toFile());
         edit.accept(m);
         JSON.writeValue(b.resolve("manifest.json").toFile(), m);
@@ -45,10 +55,8 @@ class BundleValidationTest {
         byte[] bytes = Files.readAllBytes(f);
         String s = new String(bytes, StandardCharsets.ISO_8859_1).replace(from, to);
         Files.write(f, s.getBytes(StandardCharsets.ISO_8859_1));
-        ObjectNode m = (ObjectNode) JSON.readTree(b.resolve("manifest.json").toFile());
-        ((ObjectNode) m.get("graphs").get(graph)).put("sha256", ModelBundle.sha256(f));
-        JSON.writeValue(b.resolve("manifest.json").toFile(), m);
-        return b;
+        String sha = ModelBundle.sha256(f);
+        return editManifest(b, m -> ((ObjectNode) m.get("graphs").get(graph)).put("sha256", sha));
     }
 
     static void assertRefused(Path dir, String... fragments) {
@@ -101,9 +109,7 @@ class BundleValidationTest {
 
     @Test
     void missingManifest() throws Exception {
-        Path b = copy();
-        Files.delete(b.resolve("manifest.json"));
-        assertRefused(b, "manifest.json", "missing");
+        assertRefused(copyWithout("manifest.json"), "manifest.json", "missing");
     }
 
     @Test
@@ -132,9 +138,7 @@ class BundleValidationTest {
 
     @Test
     void missingGraphFile() throws Exception {
-        Path b = copy();
-        Files.delete(b.resolve("segmentor.onnx"));
-        assertRefused(b, "segmentor.onnx", "missing");
+        assertRefused(copyWithout("segmentor.onnx"), "segmentor.onnx", "missing");
     }
 
     @Test

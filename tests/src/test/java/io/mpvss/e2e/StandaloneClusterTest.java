@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.mpvss.cli.KafkaClients;
 import io.mpvss.cli.Mpvss;
 import io.mpvss.format.FrameRecord;
 import io.mpvss.format.LabelMapPng;
@@ -537,25 +538,21 @@ class StandaloneClusterTest {
         return out;
     }
 
+    /** A read_committed consumer of {@code topic} from its start (the tools' settings), keys as bytes. */
     static KafkaConsumer<byte[], byte[]> consumer(String topic) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "cluster-test-" + topic + "-" + System.nanoTime());
-        KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p);
+        Properties keys = new Properties();
+        keys.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(KafkaClients.consumer(bootstrap, keys,
+                "cluster-test-" + topic + "-" + System.nanoTime()));
         c.subscribe(List.of(topic));
         return c;
     }
 
+    /** A producer with the tools' settings, keys as bytes. */
     static KafkaProducer<byte[], byte[]> producer() {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        return new KafkaProducer<>(p);
+        Properties keys = new Properties();
+        keys.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        return new KafkaProducer<>(KafkaClients.producer(bootstrap, keys));
     }
 
     // ---------------------------------------------------------------------------------------------------- REST
