@@ -98,7 +98,7 @@ public final class BenchCommand {
         public static Options from(Args args) {
             Options o = new Options();
             o.frames = args.getFolder("clips", null);
-            o.model = RepoPaths.resolve(args.get(JobOptions.MODEL_DIR.key(), null), RepoPaths.BUNDLED_MODEL);
+            o.model = RepoPaths.modelDir(args);
             o.streams = args.getIntList("streams", o.streams);
             o.intervals = args.getIntList("intervals", o.intervals);
             o.framesTotal = args.getPositiveInt("frames-total", o.framesTotal);

@@ -4,10 +4,10 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 
 import io.mpvss.config.JobOptions;
 import io.mpvss.config.RecordSizes;
@@ -60,8 +60,7 @@ final class KafkaCommand {
         }
         // the broker takes the largest record of any topic: the largest dead letter, or more where the spec says so
         int brokerMax = Math.max(RecordSizes.deadLetterBytes(maxBytes), EmbeddedKafka.MAX_MESSAGE_BYTES);
-        CountDownLatch stopped = new CountDownLatch(1);
-        CountDownLatch finished = new CountDownLatch(1);
+        StopSignal stop = new StopSignal("mpvss-kafka-stop", Duration.ofSeconds(15));
         try (EmbeddedKafka kafka = EmbeddedKafka.start(Map.of("message.max.bytes", String.valueOf(brokerMax),
                 "replica.fetch.max.bytes", String.valueOf(brokerMax)))) {
             if (specs != null) {
@@ -86,21 +85,14 @@ final class KafkaCommand {
             out.println("Ctrl-C to stop");
             out.flush();
             // Ctrl-C: let the broker shut down cleanly (the JVM exits when this hook returns)
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                stopped.countDown();
-                try {
-                    finished.await(15, java.util.concurrent.TimeUnit.SECONDS);
-                } catch (InterruptedException ignored) {
-                    // exiting
-                }
-            }, "mpvss-kafka-stop"));
-            stopped.await();
+            stop.install(() -> { });
+            stop.await(null);
             out.println("stopping the broker ...");
         } finally {
             if (file != null) {
                 Files.deleteIfExists(file);
             }
-            finished.countDown();
+            stop.close();
         }
         return 0;
     }
