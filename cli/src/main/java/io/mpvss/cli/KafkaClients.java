@@ -43,6 +43,18 @@ public final class KafkaClients {
         return p;
     }
 
+    /**
+     * Admin client settings: the user's properties with these servers, and 30 s for each call unless the user's
+     * properties say otherwise.
+     */
+    static Properties admin(String bootstrap, Properties user) {
+        Properties p = new Properties();
+        p.putAll(user);
+        p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.putIfAbsent(CommonClientConfigs.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000");
+        return p;
+    }
+
     public static Properties producer(String bootstrap, Properties user) {
         Properties p = new Properties();
         p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrap);

@@ -51,11 +51,8 @@ final class TopicsCommand {
                 throw new UsageException(e.getMessage());
             }
         }
-        Properties props = new Properties();
-        props.putAll(user);
-        props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, servers);
+        Properties props = KafkaClients.admin(servers, user);
         props.putIfAbsent(CommonClientConfigs.REQUEST_TIMEOUT_MS_CONFIG, "15000");
-        props.putIfAbsent(CommonClientConfigs.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000");
         int failed = 0;
         try (Admin admin = Admin.create(props)) {
             for (TopicSpecs.Spec s0 : specs.topics()) {
