@@ -34,15 +34,14 @@ final class CamerasCommand {
             "  backoff and its seq continues. A status line per camera every --status-interval; Ctrl-C stops",
             "  (ffmpeg children killed, producer flushed). File format: kafka-config/cameras.example.yaml",
             "  --config FILE              the cameras (required)",
-            "  --bootstrap-servers HOSTS  Kafka (default localhost:9092)",
+            KafkaClients.SERVERS_USAGE,
             "  --topic NAME               default frames",
             "  --status-interval DUR      how often the status block is printed (default 5s; 0 = never)",
             "  --start-seq N              seq of every camera's first frame (default: the gateway's start time in",
             "                             epoch ms, so a restarted gateway continues above the seqs it sent before)",
             "  --duration DUR             stop after this long (default: until Ctrl-C)",
             "  --check                    only check the file and print the ffmpeg command per camera",
-            "  --kafka-properties-file F  Kafka client properties (TLS/SASL; see kafka-config/)",
-            "  --kafka.properties.K V     one Kafka client property");
+            KafkaClients.PROPERTIES_USAGE);
 
     private CamerasCommand() {
     }
@@ -53,7 +52,7 @@ final class CamerasCommand {
 
         static Options from(Args args) {
             Path file = Path.of(args.required("config", "cameras.yaml"));
-            String servers = args.get("bootstrap-servers", "localhost:9092");
+            String servers = KafkaClients.bootstrapServers(args);
             String topic = args.get("topic", WireFormat.DEFAULT_FRAMES_TOPIC);
             Duration statusInterval = args.getDuration("status-interval", Duration.ofSeconds(5));
             long startSeq = args.getLong("start-seq", System.currentTimeMillis());

@@ -27,7 +27,7 @@ final class ConsumeCommand {
             "usage: mpvss consume [options]",
             "  Reads mask documents (isolation.level=read_committed, repeats dropped by stream+seq) and writes",
             "  OUT/overlays/<stream>/<seq>.png and OUT/contact-sheet.png.",
-            "  --bootstrap-servers HOSTS  Kafka (default localhost:9092)",
+            KafkaClients.SERVERS_USAGE,
             "  --topic NAME               default masks",
             "  --out DIR                  output folder (default ./out/masks)",
             "  --limit N                  stop after N documents (default: no limit)",
@@ -41,8 +41,7 @@ final class ConsumeCommand {
             "  --group-id ID              consumer group (default: a fresh one, nothing committed)",
             "  --sheet-step N             every N-th seq goes on the contact sheet (default 3)",
             "  --overlay-min-width PX     upscale narrower frames in the overlays (default 480)",
-            "  --kafka-properties-file F  Kafka client properties (TLS/SASL; see kafka-config/)",
-            "  --kafka.properties.K V     one Kafka client property");
+            KafkaClients.PROPERTIES_USAGE);
 
     private ConsumeCommand() {
     }
@@ -53,7 +52,7 @@ final class ConsumeCommand {
                    Properties user) {
 
         static Options from(Args args) {
-            String servers = args.get("bootstrap-servers", "localhost:9092");
+            String servers = KafkaClients.bootstrapServers(args);
             String topic = args.get("topic", WireFormat.DEFAULT_MASKS_TOPIC);
             Path outDir = args.getPath("out", Path.of("out", "masks"));
             long limit = args.getLong("limit", 0);

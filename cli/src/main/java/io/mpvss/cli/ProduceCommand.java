@@ -20,7 +20,7 @@ final class ProduceCommand {
             "  headers mpvss.seq and mpvss.ts, record timestamp = capture time).",
             "  --input PATH               a video file (decoded with ffmpeg) or a folder of .jpg/.png frames",
             "                             (a dataset clip folder with frames/ inside works too)",
-            "  --bootstrap-servers HOSTS  Kafka (default localhost:9092)",
+            KafkaClients.SERVERS_USAGE,
             "  --topic NAME               default frames",
             "  --stream ID                stream id = record key (default: the input's file name)",
             "  --fps N                    capture rate: timestamps step 1000/N ms; videos are resampled to it",
@@ -31,8 +31,7 @@ final class ProduceCommand {
             "  --start-ts MS              capture time of the first frame, epoch ms (default now)",
             "  --size WxH                 videos only: scale frames to this size",
             "  --quality Q                videos only: JPEG quality 2 (best) .. 31 (default 3)",
-            "  --kafka-properties-file F  Kafka client properties (TLS/SASL; see kafka-config/)",
-            "  --kafka.properties.K V     one Kafka client property");
+            KafkaClients.PROPERTIES_USAGE);
 
     private ProduceCommand() {
     }
@@ -43,7 +42,7 @@ final class ProduceCommand {
 
         static Options from(Args args) {
             Path input = Path.of(args.required("input", "VIDEO|DIR"));
-            String servers = args.get("bootstrap-servers", "localhost:9092");
+            String servers = KafkaClients.bootstrapServers(args);
             String topic = args.get("topic", WireFormat.DEFAULT_FRAMES_TOPIC);
             double fps = args.getDouble("fps", 10);
             if (!(fps > 0)) {

@@ -20,20 +20,19 @@ final class TopicsCommand {
             "usage: mpvss topics [options]",
             "  Creates frames, masks and frames-dlq as specified in kafka-config/topics.properties (existing",
             "  topics are left as they are).",
-            "  --bootstrap-servers HOSTS  Kafka (default localhost:9092)",
+            KafkaClients.SERVERS_USAGE,
             "  --spec FILE                topic spec (default kafka-config/topics.properties)",
             "  --replication-factor N     override (1 for a single broker; min.insync.replicas follows)",
             "  --partitions N             override the partition count of every topic",
             "  --frames.max-bytes N       the job's frames.max-bytes (default: the spec's, 4194304); max.message.bytes",
             "                             of frames (+64 KiB) and frames-dlq (+128 KiB) are derived from it",
-            "  --kafka-properties-file F  Kafka client properties (TLS/SASL; see kafka-config/)",
-            "  --kafka.properties.K V     one Kafka client property");
+            KafkaClients.PROPERTIES_USAGE);
 
     private TopicsCommand() {
     }
 
     static int run(Args args, PrintStream out) throws Exception {
-        String servers = args.get("bootstrap-servers", "localhost:9092");
+        String servers = KafkaClients.bootstrapServers(args);
         Path spec = RepoPaths.resolve(args.get("spec", null), "kafka-config/topics.properties");
         Integer partitions = args.has("partitions") ? args.getPositiveInt("partitions", 1) : null;
         Short rf = args.has("replication-factor") ? (short) args.getPositiveInt("replication-factor", 1) : null;

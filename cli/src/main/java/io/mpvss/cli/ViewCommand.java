@@ -22,7 +22,7 @@ final class ViewCommand {
             "  class colours, a KEY FRAME / PROPAGATED badge, the classes with their share of the pixels, frames/s",
             "  and lag per stream, and the dead-letter count of frames-dlq. New streams appear as they start.",
             "  Reads with isolation.level=read_committed, outside any consumer group (commits nothing).",
-            "  --bootstrap-servers HOSTS  Kafka (default localhost:9092)",
+            KafkaClients.SERVERS_USAGE,
             "  --port N                   HTTP port (default 8080; 0 = any free port)",
             "  --host ADDR                address to listen on (default 127.0.0.1; 0.0.0.0 for other machines)",
             "  --model.dir DIR            model bundle whose manifest.json gives class colours (default: the",
@@ -31,8 +31,7 @@ final class ViewCommand {
             "  --dlq-topic NAME           dead-letter topic (default frames-dlq)",
             "  --backlog N                masks read before the end of each partition at start (default 100)",
             "  --duration DUR             stop after this long (default: until Ctrl-C)",
-            "  --kafka-properties-file F  Kafka client properties (TLS/SASL; see kafka-config/)",
-            "  --kafka.properties.K V     one Kafka client property");
+            KafkaClients.PROPERTIES_USAGE);
 
     private ViewCommand() {
     }
@@ -42,7 +41,7 @@ final class ViewCommand {
             out.println(USAGE);
             return 0;
         }
-        String servers = args.get("bootstrap-servers", "localhost:9092");
+        String servers = KafkaClients.bootstrapServers(args);
         int port = args.getInt("port", 8080);
         String host = args.get("host", "127.0.0.1");
         boolean modelGiven = args.has(JobOptions.MODEL_DIR.key());
