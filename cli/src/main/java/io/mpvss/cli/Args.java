@@ -206,6 +206,11 @@ public final class Args {
         return List.copyOf(r);
     }
 
+    /** As {@link #getIntList}, or the empty list for {@code none} (e.g. {@code --thread-sweep none} skips a step). */
+    public List<Integer> getIntListOrNone(String key, List<Integer> def) {
+        return "none".equals(get(key, null)) ? List.of() : getIntList(key, def);
+    }
+
     /** A comma-separated list, e.g. {@code --guarantees exactly-once,at-least-once} (blank items dropped). */
     public List<String> getList(String key, List<String> def) {
         String v = get(key, null);
