@@ -106,6 +106,11 @@ public final class Args {
         return v;
     }
 
+    /** A positive whole number, or null when the option is not given (e.g. an override of a file's value). */
+    public Integer getPositiveIntOrNull(String key) {
+        return has(key) ? getPositiveInt(key, 1) : null;
+    }
+
     public long getLong(String key, long def) {
         String v = get(key, null);
         if (v == null) {

@@ -41,23 +41,12 @@ final class KafkaCommand {
         boolean topics = args.getBoolean("topics", false);
         int partitions = args.getPositiveInt("partitions", 2);
         Path file = args.getPath("bootstrap-file", null);
-        Integer framesMaxBytes = args.has("frames.max-bytes") ? args.getPositiveInt("frames.max-bytes", 1) : null;
-        Path specFile = RepoPaths.resolve(args.get("spec", null), "kafka-config/topics.properties");
+        Integer framesMaxBytes = args.getPositiveIntOrNull(JobOptions.FRAMES_MAX_BYTES.key());
+        Path specFile = TopicSpecs.specFile(args);
         args.rejectUnknown();
-        TopicSpecs specs = null;
-        if (topics) {
-            if (!Files.isRegularFile(specFile)) {
-                throw new UsageException("no topic spec file: " + specFile);
-            }
-            specs = TopicSpecs.read(specFile);
-        }
-        int maxBytes;
-        try {
-            maxBytes = RecordSizes.checked(framesMaxBytes != null ? framesMaxBytes
-                    : specs != null ? specs.framesMaxBytes() : JobOptions.FRAMES_MAX_BYTES.defaultValue());
-        } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
-        }
+        TopicSpecs specs = topics ? TopicSpecs.read(specFile) : null;
+        int maxBytes = TopicSpecs.checkedFramesMaxBytes(framesMaxBytes != null ? framesMaxBytes
+                : specs != null ? specs.framesMaxBytes() : JobOptions.FRAMES_MAX_BYTES.defaultValue());
         // the broker takes the largest record of any topic: the largest dead letter, or more where the spec says so
         int brokerMax = Math.max(RecordSizes.deadLetterBytes(maxBytes), EmbeddedKafka.MAX_MESSAGE_BYTES);
         StopSignal stop = new StopSignal("mpvss-kafka-stop", Duration.ofSeconds(15));

@@ -1,12 +1,13 @@
 package io.mpvss.cli;
 
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
+
+import io.mpvss.config.JobOptions;
 
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
@@ -33,22 +34,16 @@ final class TopicsCommand {
 
     static int run(Args args, PrintStream out) throws Exception {
         String servers = KafkaClients.bootstrapServers(args);
-        Path spec = RepoPaths.resolve(args.get("spec", null), "kafka-config/topics.properties");
-        Integer partitions = args.has("partitions") ? args.getPositiveInt("partitions", 1) : null;
-        Short rf = args.has("replication-factor") ? (short) args.getPositiveInt("replication-factor", 1) : null;
-        Integer framesMaxBytes = args.has("frames.max-bytes") ? args.getPositiveInt("frames.max-bytes", 1) : null;
+        Path spec = TopicSpecs.specFile(args);
+        Integer partitions = args.getPositiveIntOrNull("partitions");
+        Integer replicationFactor = args.getPositiveIntOrNull("replication-factor");
+        Short rf = replicationFactor == null ? null : replicationFactor.shortValue();
+        Integer framesMaxBytes = args.getPositiveIntOrNull(JobOptions.FRAMES_MAX_BYTES.key());
         Properties user = KafkaClients.userProperties(args);
         args.rejectUnknown();
-        if (!Files.isRegularFile(spec)) {
-            throw new UsageException("no topic spec file: " + spec);
-        }
         TopicSpecs specs = TopicSpecs.read(spec);
         if (framesMaxBytes != null) {
-            try {
-                specs = specs.withFramesMaxBytes(io.mpvss.config.RecordSizes.checked(framesMaxBytes));
-            } catch (IllegalArgumentException e) {
-                throw new UsageException(e.getMessage());
-            }
+            specs = specs.withFramesMaxBytes(TopicSpecs.checkedFramesMaxBytes(framesMaxBytes));
         }
         Properties props = KafkaClients.admin(servers, user);
         props.putIfAbsent(CommonClientConfigs.REQUEST_TIMEOUT_MS_CONFIG, "15000");
