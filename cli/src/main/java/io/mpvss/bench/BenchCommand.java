@@ -98,7 +98,7 @@ public final class BenchCommand {
         public static Options from(Args args) {
             Options o = new Options();
             o.frames = args.getFolder("clips", null);
-            o.model = RepoPaths.resolve(args.get(JobOptions.MODEL_DIR.key(), null), RepoPaths.BUNDLED_MODEL);
+            o.model = RepoPaths.modelDir(args);
             o.streams = args.getIntList("streams", o.streams);
             o.intervals = args.getIntList("intervals", o.intervals);
             o.framesTotal = args.getPositiveInt("frames-total", o.framesTotal);
@@ -107,8 +107,7 @@ public final class BenchCommand {
             o.modelOnlyRepeats = args.getPositiveInt("model-only-repeats", o.modelOnlyRepeats);
             o.backlogRepeats = args.getPositiveInt("backlog-repeats", o.backlogRepeats);
             o.pacedIntervals = args.getIntList("paced-intervals", o.pacedIntervals);
-            o.pacedStreams = "none".equals(args.get("paced-streams", null)) ? List.of()
-                    : args.getIntList("paced-streams", o.streams);
+            o.pacedStreams = args.getIntListOrNone("paced-streams", o.streams);
             o.pacedSeconds = args.getDouble("paced-seconds", o.pacedSeconds);
             o.pacedFraction = args.getDouble("paced-fraction", o.pacedFraction);
             o.guarantees = args.getList("guarantees", o.guarantees);
@@ -118,8 +117,7 @@ public final class BenchCommand {
             o.batch = args.getInt("batch", o.batch);
             o.profileFrames = args.getPositiveInt("profile-frames", o.profileFrames);
             o.graphRuns = args.getInt("graph-runs", o.graphRuns);
-            o.threadSweep = "none".equals(args.get("thread-sweep", null)) ? List.of()
-                    : args.getIntList("thread-sweep", o.threadSweep);
+            o.threadSweep = args.getIntListOrNone("thread-sweep", o.threadSweep);
             o.maxClips = args.getPositiveInt("max-clips", o.maxClips);
             o.timeout = args.getDuration("timeout", o.timeout);
             o.out = args.getPath("out", o.out);

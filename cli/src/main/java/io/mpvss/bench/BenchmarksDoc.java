@@ -294,31 +294,29 @@ public final class BenchmarksDoc {
                 double e5 = b.backlog(s, k5).map(PipelineBench.Result::fps).orElse(Double.NaN);
                 double m5 = b.modelOnly(s, k5).map(ModelOnlyBench.Result::fps).orElse(Double.NaN);
                 double gap = 1000 / e5 - 1000 / m5;
+                sb.append(String.format(Locale.ROOT, "- **End to end against the model-only bound, S=%d, K=%d**: "
+                        + "%.2f ms per frame end to end against %.2f ms for the graphs alone", s, k5, 1000 / e5,
+                        1000 / m5));
                 if (e5 > 1.1 * m5) {
-                    sb.append(String.format(Locale.ROOT, "- **End to end against the model-only bound, S=%d, K=%d**: "
-                                    + "%.2f ms per frame end to end against %.2f ms for the graphs alone: the pipeline "
-                                    + "was faster than the tight loop, which is impossible for the same work on a "
-                                    + "quiet machine. The two ran minutes apart while the machine's load varied (see "
-                                    + "the load average in Machine), so this bound is noise-limited; the ratio says "
-                                    + "only that Kafka and Flink cost less than that noise here.%n", s, k5, 1000 / e5,
-                            1000 / m5));
+                    sb.append(String.format(Locale.ROOT, ": the pipeline was faster than the tight loop, which is "
+                            + "impossible for the same work on a quiet machine. The two ran minutes apart while the "
+                            + "machine's load varied (see the load average in Machine), so this bound is "
+                            + "noise-limited; the ratio says only that Kafka and Flink cost less than that noise "
+                            + "here.%n"));
                 } else if (gap <= 0.1 * 1000 / m5) {
-                    sb.append(String.format(Locale.ROOT, "- **End to end against the model-only bound, S=%d, K=%d**: "
-                                    + "%.2f ms per frame end to end against %.2f ms for the graphs alone (%.0f%% of the "
-                                    + "bound): the codec, Kafka and Flink work (%.2f + %.2f ms per frame if done "
-                                    + "serially) is largely hidden, running on Flink's source/sink threads and the "
-                                    + "second core while the operator thread runs inference.%n", s, k5, 1000 / e5,
-                            1000 / m5, 100 * e5 / m5, fixed5, kafka));
+                    sb.append(String.format(Locale.ROOT, " (%.0f%% of the bound): the codec, Kafka and Flink work "
+                                    + "(%.2f + %.2f ms per frame if done serially) is largely hidden, running on "
+                                    + "Flink's source/sink threads and the second core while the operator thread runs "
+                                    + "inference.%n", 100 * e5 / m5, fixed5, kafka));
                 } else {
-                    sb.append(String.format(Locale.ROOT, "- **End to end against the model-only bound, S=%d, K=%d**: "
-                                    + "%.2f ms per frame end to end against %.2f ms for the graphs alone (%.0f%% of the "
-                                    + "bound), a gap of %.2f ms per frame. In the operator thread, serially with "
-                                    + "inference, run the JPEG decode, resize, label resize and PNG encode (%.2f ms per "
-                                    + "frame in the profile; the JSON document, %.2f ms, is built in the sink); the "
-                                    + "Kafka clients cost about %.2f ms per frame (produce + parse, on the benchmark's "
-                                    + "threads), and Flink and the in-process broker need CPU too, all on the same 2 "
-                                    + "cores that ONNX Runtime's intra-op threads use.%n", s, k5, 1000 / e5, 1000 / m5,
-                            100 * e5 / m5, gap, fixed5 - p5.documentMs(), p5.documentMs(), kafka));
+                    sb.append(String.format(Locale.ROOT, " (%.0f%% of the bound), a gap of %.2f ms per frame. In the "
+                                    + "operator thread, serially with inference, run the JPEG decode, resize, label "
+                                    + "resize and PNG encode (%.2f ms per frame in the profile; the JSON document, "
+                                    + "%.2f ms, is built in the sink); the Kafka clients cost about %.2f ms per frame "
+                                    + "(produce + parse, on the benchmark's threads), and Flink and the in-process "
+                                    + "broker need CPU too, all on the same 2 cores that ONNX Runtime's intra-op "
+                                    + "threads use.%n", 100 * e5 / m5, gap, fixed5 - p5.documentMs(), p5.documentMs(),
+                            kafka));
                 }
             }
         }

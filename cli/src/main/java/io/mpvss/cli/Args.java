@@ -106,6 +106,11 @@ public final class Args {
         return v;
     }
 
+    /** A positive whole number, or null when the option is not given (e.g. an override of a file's value). */
+    public Integer getPositiveIntOrNull(String key) {
+        return has(key) ? getPositiveInt(key, 1) : null;
+    }
+
     public long getLong(String key, long def) {
         String v = get(key, null);
         if (v == null) {
@@ -204,6 +209,11 @@ public final class Args {
             }
         }
         return List.copyOf(r);
+    }
+
+    /** As {@link #getIntList}, or the empty list for {@code none} (e.g. {@code --thread-sweep none} skips a step). */
+    public List<Integer> getIntListOrNone(String key, List<Integer> def) {
+        return "none".equals(get(key, null)) ? List.of() : getIntList(key, def);
     }
 
     /** A comma-separated list, e.g. {@code --guarantees exactly-once,at-least-once} (blank items dropped). */

@@ -3,15 +3,21 @@ package io.mpvss.cli;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CountDownLatch;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import io.mpvss.cameras.CameraConfig;
 import io.mpvss.cameras.CameraConfigException;
 import io.mpvss.cameras.CameraGateway;
 import io.mpvss.cameras.FrameOutput;
 import io.mpvss.format.WireFormat;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
  * {@code mpvss cameras}: the camera gateway. Every camera of a cameras.yaml (RTSP, HTTP MJPEG, video files, V4L2
@@ -28,17 +34,37 @@ final class CamerasCommand {
             "  backoff and its seq continues. A status line per camera every --status-interval; Ctrl-C stops",
             "  (ffmpeg children killed, producer flushed). File format: kafka-config/cameras.example.yaml",
             "  --config FILE              the cameras (required)",
-            "  --bootstrap-servers HOSTS  Kafka (default localhost:9092)",
+            KafkaClients.SERVERS_USAGE,
             "  --topic NAME               default frames",
             "  --status-interval DUR      how often the status block is printed (default 5s; 0 = never)",
             "  --start-seq N              seq of every camera's first frame (default: the gateway's start time in",
             "                             epoch ms, so a restarted gateway continues above the seqs it sent before)",
             "  --duration DUR             stop after this long (default: until Ctrl-C)",
             "  --check                    only check the file and print the ffmpeg command per camera",
-            "  --kafka-properties-file F  Kafka client properties (TLS/SASL; see kafka-config/)",
-            "  --kafka.properties.K V     one Kafka client property");
+            KafkaClients.PROPERTIES_USAGE);
 
     private CamerasCommand() {
+    }
+
+    /** The command's options. */
+    record Options(Path file, String servers, String topic, Duration statusInterval, long startSeq, Duration duration,
+                   boolean check, Properties user) {
+
+        static Options from(Args args) {
+            Path file = Path.of(args.required("config", "cameras.yaml"));
+            String servers = KafkaClients.bootstrapServers(args);
+            String topic = args.get("topic", WireFormat.DEFAULT_FRAMES_TOPIC);
+            Duration statusInterval = args.getDuration("status-interval", Duration.ofSeconds(5));
+            long startSeq = args.getLong("start-seq", System.currentTimeMillis());
+            Duration duration = args.getDuration("duration", null);
+            boolean check = args.getBoolean("check", false);
+            Properties user = KafkaClients.userProperties(args);
+            args.rejectUnknown();
+            if (startSeq < 0) {
+                throw new UsageException("--start-seq must be >= 0, got " + startSeq);
+            }
+            return new Options(file, servers, topic, statusInterval, startSeq, duration, check, user);
+        }
     }
 
     static int run(Args args, PrintStream out) throws Exception {
@@ -46,71 +72,63 @@ final class CamerasCommand {
             out.println(USAGE);
             return 0;
         }
-        Path file = Path.of(args.required("config", "cameras.yaml"));
-        String servers = args.get("bootstrap-servers", "localhost:9092");
-        String topic = args.get("topic", WireFormat.DEFAULT_FRAMES_TOPIC);
-        Duration statusInterval = args.getDuration("status-interval", Duration.ofSeconds(5));
-        long startSeq = args.getLong("start-seq", System.currentTimeMillis());
-        Duration duration = args.getDuration("duration", null);
-        boolean check = args.getBoolean("check", false);
-        var user = KafkaClients.userProperties(args);
-        args.rejectUnknown();
-        if (startSeq < 0) {
-            throw new UsageException("--start-seq must be >= 0, got " + startSeq);
-        }
-        CameraConfig config;
-        try {
-            config = CameraConfig.read(file);
-        } catch (CameraConfigException e) {
-            throw new UsageException(e.getMessage());
-        }
+        Options o = Options.from(args);
+        CameraConfig config = readConfig(o.file());
         String ffmpeg = VideoFrames.ffmpeg();
         if (ffmpeg == null) {
             throw new UsageException("ffmpeg not found: install it (e.g. apt-get install ffmpeg); every camera is "
                     + "decoded by an ffmpeg child process");
         }
-        if (check) {
-            out.println(file + ": " + config.cameras().size() + (config.cameras().size() == 1 ? " camera" : " cameras")
-                    + ", OK");
-            for (CameraConfig.Camera c : config.cameras()) {
-                out.printf(Locale.ROOT, "  %s (%s, line %d, max %s fps): %s%n", c.id(), c.kind().name()
-                        .toLowerCase(Locale.ROOT), c.line(), ProduceCommand.fmt(c.maxFps()),
-                        CameraConfig.redact(String.join(" ", CameraGateway.ffmpegCommand(ffmpeg, c))
-                                .replace(c.source(), CameraConfig.redact(c.source()))));
-            }
+        if (o.check()) {
+            printCheck(o.file(), config, ffmpeg, out);
             return 0;
         }
-
-        checkTopic(servers, user, topic);
+        checkTopic(o.servers(), o.user(), o.topic());
         out.printf(Locale.ROOT, "camera gateway: %d camera%s from %s -> topic '%s' at %s (first seq %d)%n",
-                config.cameras().size(), config.cameras().size() == 1 ? "" : "s", file, topic, servers, startSeq);
-        CountDownLatch stopRequested = new CountDownLatch(1);
-        CountDownLatch finished = new CountDownLatch(1);
-        // Ctrl-C / SIGTERM: stop the cameras and flush the producer before the JVM exits
-        Thread hook = new Thread(() -> {
-            stopRequested.countDown();
-            try {
-                finished.await(20, TimeUnit.SECONDS);
-            } catch (InterruptedException ignored) {
-                // exiting
-            }
-        }, "mpvss-cameras-stop");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try (FrameSender sender = new FrameSender(KafkaClients.producer(servers, user), topic)) {
+                config.cameras().size(), config.cameras().size() == 1 ? "" : "s", o.file(), o.topic(), o.servers(),
+                o.startSeq());
+        send(o, config, ffmpeg, out);
+        return 0;
+    }
+
+    private static CameraConfig readConfig(Path file) {
+        try {
+            return CameraConfig.read(file);
+        } catch (CameraConfigException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
+    /** --check: the file is fine; the ffmpeg command of every camera, credentials redacted. */
+    private static void printCheck(Path file, CameraConfig config, String ffmpeg, PrintStream out) {
+        out.println(file + ": " + config.cameras().size() + (config.cameras().size() == 1 ? " camera" : " cameras")
+                + ", OK");
+        for (CameraConfig.Camera c : config.cameras()) {
+            out.printf(Locale.ROOT, "  %s (%s, line %d, max %s fps): %s%n", c.id(), c.kind().name()
+                    .toLowerCase(Locale.ROOT), c.line(), ProduceCommand.fmt(c.maxFps()),
+                    CameraConfig.redact(String.join(" ", CameraGateway.ffmpegCommand(ffmpeg, c))
+                            .replace(c.source(), CameraConfig.redact(c.source()))));
+        }
+    }
+
+    /** Runs the gateway until Ctrl-C, --duration or a failed send; the producer is flushed before the JVM exits. */
+    private static void send(Options o, CameraConfig config, String ffmpeg, PrintStream out) throws Exception {
+        try (StopSignal stop = new StopSignal("mpvss-cameras-stop", Duration.ofSeconds(20)).install(() -> { });
+             FrameSender sender = new FrameSender(KafkaClients.producer(o.servers(), o.user()), o.topic())) {
             CameraGateway gateway = CameraGateway.builder()
                     .cameras(config.cameras())
                     .ffmpeg(ffmpeg)
                     .output(asOutput(sender))
                     .splitter(VideoFrames::nextJpeg)
-                    .startSeq(startSeq)
+                    .startSeq(o.startSeq())
                     .out(out)
-                    .statusInterval(statusInterval)
+                    .statusInterval(o.statusInterval())
                     .build();
             gateway.start();
-            out.println(duration == null ? "Ctrl-C to stop" : "stopping after " + duration.toSeconds() + " s");
-            long deadline = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
+            out.println(o.duration() == null ? "Ctrl-C to stop" : "stopping after " + o.duration().toSeconds() + " s");
+            long deadline = o.duration() == null ? Long.MAX_VALUE : System.nanoTime() + o.duration().toNanos();
             while (!gateway.ended() && gateway.failure() == null && System.nanoTime() - deadline < 0) {
-                if (stopRequested.await(200, TimeUnit.MILLISECONDS)) {
+                if (stop.await(Duration.ofMillis(200))) {
                     break;
                 }
             }
@@ -122,36 +140,24 @@ final class CamerasCommand {
                 throw new IllegalStateException("sending to Kafka failed (" + failure + ")");
             }
             out.printf(Locale.ROOT, "stopped: %d frames acknowledged by Kafka%n", sender.acked());
-        } finally {
-            finished.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException ignored) {
-                // already shutting down
-            }
         }
-        return 0;
     }
 
     /**
      * Fails at start-up, in one line, when Kafka cannot be reached or the topic does not exist (the producer would
      * otherwise wait a minute per camera before giving up).
      */
-    static void checkTopic(String servers, java.util.Properties user, String topic) throws Exception {
-        java.util.Properties p = new java.util.Properties();
-        p.putAll(user);
-        p.put(org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-        p.put(org.apache.kafka.clients.admin.AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000");
-        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(p)) {
-            admin.describeTopics(java.util.List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.ExecutionException e) {
-            if (e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException) {
+    static void checkTopic(String servers, Properties user, String topic) throws Exception {
+        try (Admin admin = Admin.create(KafkaClients.admin(servers, user))) {
+            admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof UnknownTopicOrPartitionException) {
                 throw new UsageException("topic '" + topic + "' does not exist at " + servers
                         + " (create it: ./mpvss topics --bootstrap-servers " + servers + ")");
             }
             throw new IllegalStateException("cannot reach Kafka at " + servers + ": " + e.getCause().getMessage(),
                     e.getCause());
-        } catch (java.util.concurrent.TimeoutException e) {
+        } catch (TimeoutException e) {
             throw new IllegalStateException("cannot reach Kafka at " + servers + " within 30 s");
         }
     }

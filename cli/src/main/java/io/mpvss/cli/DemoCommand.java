@@ -104,7 +104,7 @@ final class DemoCommand {
 
         private Options(Args args) {
             outDir = args.getPath("out", Path.of("out")).toAbsolutePath().normalize();
-            modelDir = RepoPaths.resolve(args.get(JobOptions.MODEL_DIR.key(), null), RepoPaths.BUNDLED_MODEL);
+            modelDir = RepoPaths.modelDir(args);
             clipsDir = RepoPaths.resolve(args.get("clips", null), "model-ops/demo-clips");
             fps = args.getDouble("fps", 10);
             if (!(fps > 0 && fps <= 1000)) {
@@ -131,10 +131,7 @@ final class DemoCommand {
     record Inputs(ModelManifest manifest, Palette palette, Map<String, List<LabelClips.Frame>> frames, long total) {
 
         static Inputs load(Options o) throws IOException {
-            if (!Files.isRegularFile(o.modelDir.resolve("manifest.json"))) {
-                throw new UsageException("no model bundle at " + o.modelDir + " (manifest.json missing): the trained "
-                        + "bundle comes from model-ops (see model-ops/README.md), or pass --model.dir DIR");
-            }
+            RepoPaths.requireModelBundle(o.modelDir);
             if (!Files.isDirectory(o.clipsDir)) {
                 throw new UsageException("no demo clips at " + o.clipsDir + ": they come from model-ops (see "
                         + "model-ops/README.md), or pass --clips DIR");

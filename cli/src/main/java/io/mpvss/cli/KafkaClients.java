@@ -24,7 +24,19 @@ public final class KafkaClients {
     /** Records up to this size: the job's largest dead letter at its default frames.max-bytes (RecordSizes). */
     static final int MAX_RECORD_BYTES = io.mpvss.kafka.EmbeddedKafka.MAX_MESSAGE_BYTES;
 
+    /** The help line of {@code --bootstrap-servers}, as {@link #bootstrapServers} reads it. */
+    static final String SERVERS_USAGE = "  --bootstrap-servers HOSTS  Kafka (default localhost:9092)";
+    /** The help lines of the options {@link #userProperties} reads. */
+    static final String PROPERTIES_USAGE = String.join("\n",
+            "  --kafka-properties-file F  Kafka client properties (TLS/SASL; see kafka-config/)",
+            "  --kafka.properties.K V     one Kafka client property");
+
     private KafkaClients() {
+    }
+
+    /** {@code --bootstrap-servers HOSTS}, default localhost:9092. */
+    static String bootstrapServers(Args args) {
+        return args.get("bootstrap-servers", "localhost:9092");
     }
 
     /**
@@ -40,6 +52,18 @@ public final class KafkaClients {
         for (Map.Entry<String, String> e : args.withPrefix(PROPERTIES_PREFIX).entrySet()) {
             p.setProperty(e.getKey().substring(PROPERTIES_PREFIX.length()), e.getValue());
         }
+        return p;
+    }
+
+    /**
+     * Admin client settings: the user's properties with these servers, and 30 s for each call unless the user's
+     * properties say otherwise.
+     */
+    static Properties admin(String bootstrap, Properties user) {
+        Properties p = new Properties();
+        p.putAll(user);
+        p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.putIfAbsent(CommonClientConfigs.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000");
         return p;
     }
 

@@ -4,10 +4,10 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 
 import io.mpvss.config.JobOptions;
 import io.mpvss.config.RecordSizes;
@@ -41,27 +41,15 @@ final class KafkaCommand {
         boolean topics = args.getBoolean("topics", false);
         int partitions = args.getPositiveInt("partitions", 2);
         Path file = args.getPath("bootstrap-file", null);
-        Integer framesMaxBytes = args.has("frames.max-bytes") ? args.getPositiveInt("frames.max-bytes", 1) : null;
-        Path specFile = RepoPaths.resolve(args.get("spec", null), "kafka-config/topics.properties");
+        Integer framesMaxBytes = args.getPositiveIntOrNull(JobOptions.FRAMES_MAX_BYTES.key());
+        Path specFile = TopicSpecs.specFile(args);
         args.rejectUnknown();
-        TopicSpecs specs = null;
-        if (topics) {
-            if (!Files.isRegularFile(specFile)) {
-                throw new UsageException("no topic spec file: " + specFile);
-            }
-            specs = TopicSpecs.read(specFile);
-        }
-        int maxBytes;
-        try {
-            maxBytes = RecordSizes.checked(framesMaxBytes != null ? framesMaxBytes
-                    : specs != null ? specs.framesMaxBytes() : JobOptions.FRAMES_MAX_BYTES.defaultValue());
-        } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
-        }
+        TopicSpecs specs = topics ? TopicSpecs.read(specFile) : null;
+        int maxBytes = TopicSpecs.checkedFramesMaxBytes(framesMaxBytes != null ? framesMaxBytes
+                : specs != null ? specs.framesMaxBytes() : JobOptions.FRAMES_MAX_BYTES.defaultValue());
         // the broker takes the largest record of any topic: the largest dead letter, or more where the spec says so
         int brokerMax = Math.max(RecordSizes.deadLetterBytes(maxBytes), EmbeddedKafka.MAX_MESSAGE_BYTES);
-        CountDownLatch stopped = new CountDownLatch(1);
-        CountDownLatch finished = new CountDownLatch(1);
+        StopSignal stop = new StopSignal("mpvss-kafka-stop", Duration.ofSeconds(15));
         try (EmbeddedKafka kafka = EmbeddedKafka.start(Map.of("message.max.bytes", String.valueOf(brokerMax),
                 "replica.fetch.max.bytes", String.valueOf(brokerMax)))) {
             if (specs != null) {
@@ -86,21 +74,14 @@ final class KafkaCommand {
             out.println("Ctrl-C to stop");
             out.flush();
             // Ctrl-C: let the broker shut down cleanly (the JVM exits when this hook returns)
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                stopped.countDown();
-                try {
-                    finished.await(15, java.util.concurrent.TimeUnit.SECONDS);
-                } catch (InterruptedException ignored) {
-                    // exiting
-                }
-            }, "mpvss-kafka-stop"));
-            stopped.await();
+            stop.install(() -> { });
+            stop.await(null);
             out.println("stopping the broker ...");
         } finally {
             if (file != null) {
                 Files.deleteIfExists(file);
             }
-            finished.countDown();
+            stop.close();
         }
         return 0;
     }

@@ -3,7 +3,12 @@ package io.mpvss.cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Locates the repository (for the demo's bundled model and clips): -Dmpvss.home, else up from the working dir. */
+import io.mpvss.config.JobOptions;
+
+/**
+ * Locates the repository (for the demo's bundled model and clips): -Dmpvss.home, else up from the working dir. Also
+ * the tools' one reading of --model.dir and their one check that it holds a model bundle.
+ */
 public final class RepoPaths {
 
     /** The bundled model (demo and tests), relative to the repository root: the tools' default model. */
@@ -44,5 +49,23 @@ public final class RepoPaths {
         Path root = root();
         return (root == null ? Path.of(defaultRelativeToRoot) : root.resolve(defaultRelativeToRoot))
                 .toAbsolutePath().normalize();
+    }
+
+    /** The model bundle folder of {@code --model.dir}, else the repository's bundled model. */
+    public static Path modelDir(Args args) {
+        return resolve(args.get(JobOptions.MODEL_DIR.key(), null), BUNDLED_MODEL);
+    }
+
+    /** Whether {@code dir} holds a model bundle (its manifest.json). */
+    public static boolean isModelBundle(Path dir) {
+        return Files.isRegularFile(dir.resolve("manifest.json"));
+    }
+
+    /** A usage error (exit status 2) unless {@code dir} holds a model bundle. */
+    public static void requireModelBundle(Path dir) {
+        if (!isModelBundle(dir)) {
+            throw new UsageException("no model bundle at " + dir + " (manifest.json missing): the trained bundle comes "
+                    + "from model-ops (see model-ops/README.md), or pass --model.dir DIR");
+        }
     }
 }

@@ -1,8 +1,8 @@
 package io.mpvss.cli;
 
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
 
@@ -98,10 +98,7 @@ final class RunCommand {
         // typos and bad values before any default is filled in: exit 2 with one line and the nearest known key
         RunOptionCheck.check(args);
         String[] argv = jobArgs(args);
-        Path model = Path.of(args.asMap().get(JobOptions.MODEL_DIR.key()));
-        if (!Files.isRegularFile(model.resolve("manifest.json"))) {
-            throw new UsageException("no model bundle at " + model + " (manifest.json missing); pass --model.dir DIR");
-        }
+        RepoPaths.requireModelBundle(Path.of(args.asMap().get(JobOptions.MODEL_DIR.key())));
         String servers = args.asMap().get(JobOptions.BOOTSTRAP_SERVERS.key());
         if (servers == null) {
             throw new UsageException("--" + JobOptions.BOOTSTRAP_SERVERS.key() + " is required (the Kafka brokers, "
@@ -114,16 +111,12 @@ final class RunCommand {
         JobClient job = env.executeAsync(MpvssJob.JOB_NAME);
         // Ctrl-C / SIGTERM: stop with a savepoint, which commits the sinks' open Kafka transactions; a JVM that just
         // exits leaves them open and read_committed consumers of masks wait for the broker to time them out.
-        Thread stopper = new Thread(() -> CleanStop.stop(job, savepointDir(args), System.err), "mpvss-run-stop");
-        Runtime.getRuntime().addShutdownHook(stopper);
+        StopSignal stop = new StopSignal("mpvss-run-stop", Duration.ZERO)
+                .install(() -> CleanStop.stop(job, savepointDir(args), System.err));
         try {
             job.getJobExecutionResult().get();
         } finally {
-            try {
-                Runtime.getRuntime().removeShutdownHook(stopper);
-            } catch (IllegalStateException shuttingDown) {
-                // the hook is running: it stops the job
-            }
+            stop.close();
         }
         return 0;
     }

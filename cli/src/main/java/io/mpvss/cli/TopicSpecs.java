@@ -49,6 +49,15 @@ record TopicSpecs(List<Spec> topics, int framesMaxBytes) {
 
     private static final String MAX_MESSAGE_BYTES = "max.message.bytes";
 
+    /** A frames.max-bytes value the job accepts, else a usage error naming the option and the accepted range. */
+    static int checkedFramesMaxBytes(int framesMaxBytes) {
+        try {
+            return RecordSizes.checked(framesMaxBytes);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
     /** One topic. */
     record Spec(String name, int partitions, short replicationFactor, Map<String, String> configs) {
 
@@ -69,7 +78,16 @@ record TopicSpecs(List<Spec> topics, int framesMaxBytes) {
         }
     }
 
+    /** {@code --spec FILE}, else the repository's kafka-config/topics.properties. */
+    static Path specFile(Args args) {
+        return RepoPaths.resolve(args.get("spec", null), "kafka-config/topics.properties");
+    }
+
+    /** The topics of a spec file; a usage error if there is no such file. */
     static TopicSpecs read(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new UsageException("no topic spec file: " + file);
+        }
         Properties p = new Properties();
         try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             p.load(r);

@@ -1,12 +1,13 @@
 package io.mpvss.cli;
 
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
+
+import io.mpvss.config.JobOptions;
 
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
@@ -20,42 +21,32 @@ final class TopicsCommand {
             "usage: mpvss topics [options]",
             "  Creates frames, masks and frames-dlq as specified in kafka-config/topics.properties (existing",
             "  topics are left as they are).",
-            "  --bootstrap-servers HOSTS  Kafka (default localhost:9092)",
+            KafkaClients.SERVERS_USAGE,
             "  --spec FILE                topic spec (default kafka-config/topics.properties)",
             "  --replication-factor N     override (1 for a single broker; min.insync.replicas follows)",
             "  --partitions N             override the partition count of every topic",
             "  --frames.max-bytes N       the job's frames.max-bytes (default: the spec's, 4194304); max.message.bytes",
             "                             of frames (+64 KiB) and frames-dlq (+128 KiB) are derived from it",
-            "  --kafka-properties-file F  Kafka client properties (TLS/SASL; see kafka-config/)",
-            "  --kafka.properties.K V     one Kafka client property");
+            KafkaClients.PROPERTIES_USAGE);
 
     private TopicsCommand() {
     }
 
     static int run(Args args, PrintStream out) throws Exception {
-        String servers = args.get("bootstrap-servers", "localhost:9092");
-        Path spec = RepoPaths.resolve(args.get("spec", null), "kafka-config/topics.properties");
-        Integer partitions = args.has("partitions") ? args.getPositiveInt("partitions", 1) : null;
-        Short rf = args.has("replication-factor") ? (short) args.getPositiveInt("replication-factor", 1) : null;
-        Integer framesMaxBytes = args.has("frames.max-bytes") ? args.getPositiveInt("frames.max-bytes", 1) : null;
+        String servers = KafkaClients.bootstrapServers(args);
+        Path spec = TopicSpecs.specFile(args);
+        Integer partitions = args.getPositiveIntOrNull("partitions");
+        Integer replicationFactor = args.getPositiveIntOrNull("replication-factor");
+        Short rf = replicationFactor == null ? null : replicationFactor.shortValue();
+        Integer framesMaxBytes = args.getPositiveIntOrNull(JobOptions.FRAMES_MAX_BYTES.key());
         Properties user = KafkaClients.userProperties(args);
         args.rejectUnknown();
-        if (!Files.isRegularFile(spec)) {
-            throw new UsageException("no topic spec file: " + spec);
-        }
         TopicSpecs specs = TopicSpecs.read(spec);
         if (framesMaxBytes != null) {
-            try {
-                specs = specs.withFramesMaxBytes(io.mpvss.config.RecordSizes.checked(framesMaxBytes));
-            } catch (IllegalArgumentException e) {
-                throw new UsageException(e.getMessage());
-            }
+            specs = specs.withFramesMaxBytes(TopicSpecs.checkedFramesMaxBytes(framesMaxBytes));
         }
-        Properties props = new Properties();
-        props.putAll(user);
-        props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, servers);
+        Properties props = KafkaClients.admin(servers, user);
         props.putIfAbsent(CommonClientConfigs.REQUEST_TIMEOUT_MS_CONFIG, "15000");
-        props.putIfAbsent(CommonClientConfigs.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000");
         int failed = 0;
         try (Admin admin = Admin.create(props)) {
             for (TopicSpecs.Spec s0 : specs.topics()) {

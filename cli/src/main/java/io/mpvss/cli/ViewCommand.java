@@ -2,14 +2,12 @@ package io.mpvss.cli;
 
 import java.io.PrintStream;
 import java.net.BindException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Properties;
 import java.util.UUID;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
+import io.mpvss.config.JobOptions;
 import io.mpvss.format.WireFormat;
 import io.mpvss.render.Palette;
 import io.mpvss.view.LiveView;
@@ -24,7 +22,7 @@ final class ViewCommand {
             "  class colours, a KEY FRAME / PROPAGATED badge, the classes with their share of the pixels, frames/s",
             "  and lag per stream, and the dead-letter count of frames-dlq. New streams appear as they start.",
             "  Reads with isolation.level=read_committed, outside any consumer group (commits nothing).",
-            "  --bootstrap-servers HOSTS  Kafka (default localhost:9092)",
+            KafkaClients.SERVERS_USAGE,
             "  --port N                   HTTP port (default 8080; 0 = any free port)",
             "  --host ADDR                address to listen on (default 127.0.0.1; 0.0.0.0 for other machines)",
             "  --model.dir DIR            model bundle whose manifest.json gives class colours (default: the",
@@ -33,8 +31,7 @@ final class ViewCommand {
             "  --dlq-topic NAME           dead-letter topic (default frames-dlq)",
             "  --backlog N                masks read before the end of each partition at start (default 100)",
             "  --duration DUR             stop after this long (default: until Ctrl-C)",
-            "  --kafka-properties-file F  Kafka client properties (TLS/SASL; see kafka-config/)",
-            "  --kafka.properties.K V     one Kafka client property");
+            KafkaClients.PROPERTIES_USAGE);
 
     private ViewCommand() {
     }
@@ -44,10 +41,11 @@ final class ViewCommand {
             out.println(USAGE);
             return 0;
         }
-        String servers = args.get("bootstrap-servers", "localhost:9092");
+        String servers = KafkaClients.bootstrapServers(args);
         int port = args.getInt("port", 8080);
         String host = args.get("host", "127.0.0.1");
-        String modelDir = args.get("model.dir", null);
+        boolean modelGiven = args.has(JobOptions.MODEL_DIR.key());
+        Path model = RepoPaths.modelDir(args);
         String topic = args.get("topic", WireFormat.DEFAULT_MASKS_TOPIC);
         String dlqTopic = args.get("dlq-topic", WireFormat.DEFAULT_DLQ_TOPIC);
         int backlog = args.getInt("backlog", 100);
@@ -60,9 +58,8 @@ final class ViewCommand {
         if (backlog < 0) {
             throw new UsageException("--backlog must be >= 0, got " + backlog);
         }
-        Path model = RepoPaths.resolve(modelDir, RepoPaths.BUNDLED_MODEL);
-        if (modelDir != null && !Files.exists(model)) {
-            throw new UsageException("no such model bundle: " + model);
+        if (modelGiven) {
+            RepoPaths.requireModelBundle(model);
         }
         Palette palette = Palette.fromManifest(model);
 
@@ -83,35 +80,13 @@ final class ViewCommand {
             throw new UsageException("cannot listen on " + host + ":" + port + " (" + e.getMessage()
                     + "): choose another --port, or 0 for any free one");
         }
-        CountDownLatch stopRequested = new CountDownLatch(1);
-        CountDownLatch finished = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            stopRequested.countDown();
-            try {
-                finished.await(10, TimeUnit.SECONDS);
-            } catch (InterruptedException ignored) {
-                // exiting
-            }
-        }, "mpvss-view-stop");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try (view) {
+        try (StopSignal stop = new StopSignal("mpvss-view-stop", Duration.ofSeconds(10)).install(() -> { }); view) {
             view.start();
             out.println("live view: " + view.uri() + "  (masks from topic '" + topic + "' at " + servers
                     + ", colours of " + model.getFileName() + "; Ctrl-C to stop)");
             out.flush();
-            if (duration == null) {
-                stopRequested.await();
-            } else {
-                stopRequested.await(duration.toMillis(), TimeUnit.MILLISECONDS);
-            }
+            stop.await(duration);
             out.println("stopping the live view (" + view.board().streamIds().size() + " streams seen)");
-        } finally {
-            finished.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException ignored) {
-                // already shutting down
-            }
         }
         return 0;
     }

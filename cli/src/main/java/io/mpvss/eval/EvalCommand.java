@@ -91,7 +91,7 @@ public final class EvalCommand {
         public static Options from(Args args) {
             Options o = new Options();
             o.data = args.getFolder("clips", null);
-            o.model = RepoPaths.resolve(args.get(JobOptions.MODEL_DIR.key(), null), RepoPaths.BUNDLED_MODEL);
+            o.model = RepoPaths.modelDir(args);
             o.intervals = args.getIntList("intervals", o.intervals);
             o.out = args.getPath("out", o.out);
             o.maxClips = args.getPositiveInt("max-clips", o.maxClips);
