@@ -3,6 +3,7 @@ package io.mpvss.bench;
 import io.mpvss.format.LabelMapPng;
 import io.mpvss.format.MaskDocument;
 import io.mpvss.cli.Args;
+import io.mpvss.cli.RepoPaths;
 import io.mpvss.cli.FrameSender;
 import io.mpvss.cli.KafkaClients;
 import io.mpvss.cli.LocalJob;
@@ -81,9 +82,10 @@ public final class BatchBench {
             if (!mode.equals("sweep") && !mode.equals("overload")) {
                 throw new UsageException("--mode: sweep or overload, found " + mode);
             }
-            Path model = a.getFolder("model.dir", Path.of("model-ops/bundle"));
+            Path model = RepoPaths.modelDir(a);
+            RepoPaths.requireModelBundle(model);
             long lagBound = a.getLong("lag-bound", 1000);
-            Options o = new Options(mode, model, a.getFolder("clips", Path.of("model-ops/demo-clips")),
+            Options o = new Options(mode, model, RepoPaths.clipsDir(a),
                     a.getPositiveInt("k", 5), a.getDuration("timeout", Duration.ofSeconds(300)), null,
                     a.getIntList("streams", mode.equals("sweep") ? List.of(1, 8, 64) : List.of(3)),
                     a.getList("batches", List.of("1", "2", "4", "8")), a.getPositiveInt("frames-total", 320),
@@ -113,20 +115,13 @@ public final class BatchBench {
     }
 
     public static void main(String[] args) throws Exception {
-        if (List.of(args).contains("-h") || List.of(args).contains("--help")) {
-            System.out.println(USAGE);
-            return;
-        }
-        Options o;
-        try {
-            o = Options.parse(Args.parse(args));
-        } catch (UsageException e) {
-            System.err.println("BatchBench: " + e.getMessage() + "\n" + USAGE);
-            System.exit(2);
-            return;
-        }
+        BenchMain.run("BatchBench", USAGE, args, BatchBench::bench);
+    }
+
+    static void bench(Args a) throws Exception {
+        Options o = Options.parse(a);
         PrintStream log = System.err;
-        log.printf("BatchBench %s, load average %s%n", String.join(" ", args), loadAverage());
+        log.printf("BatchBench %s, load average %s%n", String.join(" ", a.toArgv()), loadAverage());
         if (o.mode().equals("sweep")) {
             sweep(o, log);
         } else {

@@ -21,7 +21,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.mpvss.cli.Args;
-import io.mpvss.cli.UsageException;
 import io.mpvss.eval.EvalReport;
 import io.mpvss.eval.EvalResult;
 
@@ -42,17 +41,15 @@ public final class BenchmarksDoc {
 
     /** Bad input is one line on stderr and exit status 2, as in the mpvss commands. */
     public static void main(String[] argv) throws Exception {
-        try {
-            write(argv);
-        } catch (UsageException e) {
-            System.err.println("BenchmarksDoc: " + e.getMessage());
-            System.exit(2);
-        }
+        BenchMain.run("BenchmarksDoc", null, argv, BenchmarksDoc::write);
     }
 
     /** Reads the reports named by the options and writes the page ({@code --out}). */
     static void write(String[] argv) throws Exception {
-        Args a = Args.parse(argv);
+        write(Args.parse(argv));
+    }
+
+    static void write(Args a) throws Exception {
         ObjectMapper json = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
         Path evalFile = a.getPath("eval", null);
         Path benchFile = a.getPath("bench", null);

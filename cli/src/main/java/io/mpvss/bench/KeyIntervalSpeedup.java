@@ -41,7 +41,10 @@ public final class KeyIntervalSpeedup {
     /** {@code --model.dir DIR --clips DIR [--intervals 1,5] [--frames-per-stream 2K,...] [--repeats 2]
      * [--threads 1] [--graph-runs 0] [--out FILE]}. */
     public static void main(String[] argv) throws Exception {
-        Args args = Args.parse(argv);
+        BenchMain.run("KeyIntervalSpeedup", null, argv, KeyIntervalSpeedup::bench);
+    }
+
+    static void bench(Args args) throws Exception {
         Path model = args.getFolder("model.dir", null);
         Path frames = args.getFolder("clips", null);
         List<Integer> intervals = args.getIntList("intervals", List.of(1, 5));

@@ -1,6 +1,7 @@
 package io.mpvss.bench;
 
 import io.mpvss.cli.Args;
+import io.mpvss.cli.RepoPaths;
 import io.mpvss.format.LabelMapPng;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,8 +20,11 @@ public final class LabelPngBench {
     }
 
     public static void main(String[] args) throws Exception {
-        Args a = Args.parse(args);
-        Path clips = a.getFolder("clips", Path.of("model-ops/demo-clips"));
+        BenchMain.run("LabelPngBench", null, args, LabelPngBench::bench);
+    }
+
+    static void bench(Args a) throws Exception {
+        Path clips = RepoPaths.clipsDir(a);
         int rounds = a.getPositiveInt("rounds", 6);
         a.rejectUnknown();
         List<byte[]> maps = new ArrayList<>(); int w = 0, h = 0;

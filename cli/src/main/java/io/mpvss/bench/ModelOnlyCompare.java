@@ -34,10 +34,13 @@ import io.mpvss.model.ModelManifest;
  */
 public class ModelOnlyCompare {
     public static void main(String[] args) throws Exception {
-        Args a = Args.parse(args);
+        BenchMain.run("ModelOnlyCompare", null, args, ModelOnlyCompare::bench);
+    }
+
+    static void bench(Args a) throws Exception {
         List<Path> bundles = new ArrayList<>();
         for (String s : a.getList("bundles", List.of(RepoPaths.BUNDLED_MODEL))) bundles.add(Path.of(s));
-        Path framesDir = a.getFolder("clips", Path.of("model-ops/demo-clips"));
+        Path framesDir = RepoPaths.clipsDir(a);
         int[] threads = a.getIntList("threads", List.of(1)).stream().mapToInt(Integer::intValue).toArray();
         int[] batches = a.getIntList("batch", List.of(1)).stream().mapToInt(Integer::intValue).toArray();
         int[] ks = a.getIntList("ks", List.of(1, 5)).stream().mapToInt(Integer::intValue).toArray();

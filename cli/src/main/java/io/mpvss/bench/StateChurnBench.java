@@ -92,7 +92,10 @@ public final class StateChurnBench {
     /** {@code --clips DIR --model.dir DIR [--streams 64,256] [--fps 10] [--k 5] [--seconds 30]
      * [--checkpoint-ms 5000] [--templates 8] [--compactions uint8+jpeg95,fp16+raw] [--out DIR]}. */
     public static void main(String[] argv) throws Exception {
-        Args args = Args.parse(argv);
+        BenchMain.run("StateChurnBench", null, argv, StateChurnBench::bench);
+    }
+
+    static void bench(Args args) throws Exception {
         Path frames = args.getFolder("clips", null);
         Path model = args.getFolder("model.dir", null);
         List<Integer> streams = args.getIntList("streams", List.of(64, 256));

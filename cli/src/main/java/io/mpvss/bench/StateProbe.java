@@ -8,6 +8,7 @@ import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 
 import io.mpvss.cli.Args;
+import io.mpvss.cli.RepoPaths;
 import io.mpvss.format.FrameDecoder;
 import io.mpvss.model.ModelBundle;
 import io.mpvss.model.ModelManifest;
@@ -98,9 +99,13 @@ public final class StateProbe {
      * {@code StateProbe [--model.dir DIR] [--clips DIR] [--max-clips 8] [--repeats 20] [--compactions fp32+raw,...]}
      */
     public static void main(String[] args) throws Exception {
-        Args a = Args.parse(args);
-        java.nio.file.Path model = a.getFolder("model.dir", java.nio.file.Path.of("model-ops/bundle"));
-        java.nio.file.Path frames = a.getFolder("clips", java.nio.file.Path.of("model-ops/demo-clips"));
+        BenchMain.run("StateProbe", null, args, StateProbe::bench);
+    }
+
+    static void bench(Args a) throws Exception {
+        java.nio.file.Path model = RepoPaths.modelDir(a);
+        RepoPaths.requireModelBundle(model);
+        java.nio.file.Path frames = RepoPaths.clipsDir(a);
         int clips = a.getPositiveInt("max-clips", 8);
         int reps = a.getPositiveInt("repeats", 20);
         List<String> labels = a.getList("compactions", List.of("fp32+raw", "fp16+raw", "uint8+raw", "fp32+jpeg95",

@@ -105,7 +105,7 @@ final class DemoCommand {
         private Options(Args args) {
             outDir = args.getPath("out", Path.of("out")).toAbsolutePath().normalize();
             modelDir = RepoPaths.modelDir(args);
-            clipsDir = RepoPaths.resolve(args.get("clips", null), "model-ops/demo-clips");
+            clipsDir = RepoPaths.resolve(args.get("clips", null), RepoPaths.DEMO_CLIPS);
             fps = args.getDouble("fps", 10);
             if (!(fps > 0 && fps <= 1000)) {
                 throw new UsageException("--fps must be in (0, 1000], got " + fps);

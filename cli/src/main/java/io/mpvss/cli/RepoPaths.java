@@ -13,6 +13,8 @@ public final class RepoPaths {
 
     /** The bundled model (demo and tests), relative to the repository root: the tools' default model. */
     public static final String BUNDLED_MODEL = "model-ops/bundle";
+    /** The labelled demo clips, relative to the repository root. */
+    public static final String DEMO_CLIPS = "model-ops/demo-clips";
 
     private RepoPaths() {
     }
@@ -54,6 +56,15 @@ public final class RepoPaths {
     /** The model bundle folder of {@code --model.dir}, else the repository's bundled model. */
     public static Path modelDir(Args args) {
         return resolve(args.get(JobOptions.MODEL_DIR.key(), null), BUNDLED_MODEL);
+    }
+
+    /** The labelled clips folder of {@code --clips}, else the repository's demo clips; a usage error if missing. */
+    public static Path clipsDir(Args args) {
+        Path p = resolve(args.get("clips", null), DEMO_CLIPS);
+        if (!Files.isDirectory(p)) {
+            throw new UsageException("no such folder: " + p + " (--clips)");
+        }
+        return p;
     }
 
     /** Whether {@code dir} holds a model bundle (its manifest.json). */
