@@ -59,6 +59,21 @@ class MpvssJobTest {
                 "--state.key-image-jpeg-quality", "100"})).stateCompaction());
     }
 
+    /** An option declared in JobOptions but left out of all() would be unknown to the CLI, the key check and the README. */
+    @Test
+    void allListsEveryDeclaredOptionOnce() throws Exception {
+        List<String> declared = new java.util.ArrayList<>();
+        for (java.lang.reflect.Field f : JobOptions.class.getDeclaredFields()) {
+            if (ConfigOption.class.isAssignableFrom(f.getType())
+                    && java.lang.reflect.Modifier.isStatic(f.getModifiers())) {
+                declared.add(((ConfigOption<?>) f.get(null)).key());
+            }
+        }
+        List<String> listed = JobOptions.all().stream().map(ConfigOption::key).toList();
+        assertEquals(new java.util.TreeSet<>(declared), new java.util.TreeSet<>(listed));
+        assertEquals(listed.size(), new java.util.HashSet<>(listed).size(), "a key listed twice: " + listed);
+    }
+
     @Test
     void refusesBadSettings() {
         assertThrows(IllegalArgumentException.class,
