@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mpvss.cli.KafkaClients;
 import io.mpvss.format.FrameRecord;
 import io.mpvss.format.LabelMapPng;
 import io.mpvss.format.MaskDocument;
@@ -238,14 +239,16 @@ class KafkaEndToEndTest {
         return new KafkaProducer<>(p);
     }
 
+    /** A read_committed consumer's settings from the start of a topic (the tools' settings), keys as bytes. */
+    static Properties consumerProperties(String group) {
+        Properties keys = new Properties();
+        keys.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        return KafkaClients.consumer(kafka.bootstrapServers(), keys, group);
+    }
+
     /** Polls {@code topic} (read_committed) until {@code atLeast} records are visible; returns how many were. */
     static int waitForCommitted(String topic, int atLeast, Duration timeout) {
-        Properties p = kafka.clientProperties();
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "e2e-watch-" + System.nanoTime());
+        Properties p = consumerProperties("e2e-watch-" + System.nanoTime());
         int n = 0;
         try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
             c.subscribe(List.of(topic));
@@ -259,12 +262,7 @@ class KafkaEndToEndTest {
 
     /** Everything committed in {@code topic} (read_committed), waiting up to 30 s for at least {@code expected}. */
     static List<ConsumerRecord<byte[], byte[]>> consumeAll(String topic, int expected) {
-        Properties p = kafka.clientProperties();
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "e2e-check-" + topic + "-" + System.nanoTime());
+        Properties p = consumerProperties("e2e-check-" + topic + "-" + System.nanoTime());
         List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
             c.subscribe(List.of(topic));
