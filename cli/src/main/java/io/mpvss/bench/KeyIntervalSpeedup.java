@@ -3,7 +3,7 @@ package io.mpvss.bench;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import io.mpvss.cli.Args;
-import io.mpvss.cli.UsageException;
+import io.mpvss.cli.RepoPaths;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -38,15 +38,17 @@ public final class KeyIntervalSpeedup {
     private KeyIntervalSpeedup() {
     }
 
-    /** {@code --model.dir DIR --clips DIR [--intervals 1,5] [--frames-per-stream 2K,...] [--repeats 2]
+    /** {@code [--model.dir DIR] [--clips DIR] [--intervals 1,5] [--frames-per-stream 2K,...] [--repeats 2]
      * [--threads 1] [--graph-runs 0] [--out FILE]}. */
     public static void main(String[] argv) throws Exception {
         BenchMain.run("KeyIntervalSpeedup", null, argv, KeyIntervalSpeedup::bench);
     }
 
     static void bench(Args args) throws Exception {
-        Path model = args.getFolder("model.dir", null);
-        Path frames = args.getFolder("clips", null);
+        // the bundled model and the demo clips unless told otherwise, as in every tool
+        Path model = RepoPaths.modelDir(args);
+        RepoPaths.requireModelBundle(model);
+        Path frames = RepoPaths.clipsDir(args);
         List<Integer> intervals = args.getIntList("intervals", List.of(1, 5));
         List<Integer> perStream = args.getIntList("frames-per-stream", null);
         int repeats = args.getPositiveInt("repeats", 2);
@@ -54,9 +56,6 @@ public final class KeyIntervalSpeedup {
         int graphRuns = args.getInt("graph-runs", 0);
         Path out = args.getPath("out", null);
         args.rejectUnknown();
-        if (model == null || frames == null) {
-            throw new UsageException("--model.dir DIR and --clips DIR are required");
-        }
         if (perStream == null) {
             perStream = intervals.stream().map(k -> 2 * k).toList();
         }

@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import io.mpvss.cli.Args;
-import io.mpvss.cli.UsageException;
+import io.mpvss.cli.RepoPaths;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -89,15 +89,16 @@ public final class StateChurnBench {
                          double meanDurationMs, long maxDurationMs, long maxDirBytes) {
     }
 
-    /** {@code --clips DIR --model.dir DIR [--streams 64,256] [--fps 10] [--k 5] [--seconds 30]
+    /** {@code [--clips DIR] [--model.dir DIR] [--streams 64,256] [--fps 10] [--k 5] [--seconds 30]
      * [--checkpoint-ms 5000] [--templates 8] [--compactions uint8+jpeg95,fp16+raw] [--out DIR]}. */
     public static void main(String[] argv) throws Exception {
         BenchMain.run("StateChurnBench", null, argv, StateChurnBench::bench);
     }
 
     static void bench(Args args) throws Exception {
-        Path frames = args.getFolder("clips", null);
-        Path model = args.getFolder("model.dir", null);
+        Path frames = RepoPaths.clipsDir(args);
+        Path model = RepoPaths.modelDir(args);
+        RepoPaths.requireModelBundle(model);
         List<Integer> streams = args.getIntList("streams", List.of(64, 256));
         int fps = args.getPositiveInt("fps", 10);
         int k = args.getPositiveInt("k", 5);
@@ -107,9 +108,6 @@ public final class StateChurnBench {
         List<String> compactions = args.getList("compactions", List.of("uint8+jpeg95", "fp16+raw"));
         Path out = args.getPath("out", Path.of("target/state-churn"));
         args.rejectUnknown();
-        if (frames == null || model == null) {
-            throw new UsageException("--clips DIR and --model.dir DIR are required");
-        }
         PrintStream log = System.out;
         Files.createDirectories(out);
         BenchFrames clips = BenchFrames.load(frames, templates, 1);
