@@ -85,30 +85,34 @@ public final class BatchBench {
             Path model = RepoPaths.modelDir(a);
             RepoPaths.requireModelBundle(model);
             long lagBound = a.getLong("lag-bound", 1000);
-            Options o = new Options(mode, model, RepoPaths.clipsDir(a),
-                    a.getPositiveInt("k", 5), a.getDuration("timeout", Duration.ofSeconds(300)), null,
-                    a.getIntList("streams", mode.equals("sweep") ? List.of(1, 8, 64) : List.of(3)),
-                    a.getList("batches", List.of("1", "2", "4", "8")), a.getPositiveInt("frames-total", 320),
-                    a.getPositiveInt("model-only-frames-total", 200), a.getPositiveInt("rounds", 1),
-                    a.getBoolean("end-to-end", true), a.getDouble("seconds", 60), a.getDouble("load", 2), lagBound,
-                    a.getLong("shed-lag", 3 * lagBound), a.getInt("max-interval", 0),
-                    a.has("capacity") ? a.getDouble("capacity", 0) : null, a.getList("variants", List.of("off", "on")));
+            Path clips = RepoPaths.clipsDir(a);
+            int k = a.getPositiveInt("k", 5);
+            Duration timeout = a.getDuration("timeout", Duration.ofSeconds(300));
+            List<Integer> streams = a.getIntList("streams", mode.equals("sweep") ? List.of(1, 8, 64) : List.of(3));
+            List<String> batches = a.getList("batches", List.of("1", "2", "4", "8"));
+            int framesTotal = a.getPositiveInt("frames-total", 320);
+            int modelOnlyFramesTotal = a.getPositiveInt("model-only-frames-total", 200);
+            int rounds = a.getPositiveInt("rounds", 1);
+            boolean endToEnd = a.getBoolean("end-to-end", true);
+            double seconds = a.getDouble("seconds", 60);
+            double load = a.getDouble("load", 2);
+            long shedLag = a.getLong("shed-lag", 3 * lagBound);
+            int maxInterval = a.getInt("max-interval", 0);
+            Double capacity = a.has("capacity") ? a.getDouble("capacity", 0) : null;
+            List<String> variants = a.getList("variants", List.of("off", "on"));
+            // what is left with a dot in its key is a job option for every run
             Map<String, String> settings = new LinkedHashMap<>(a.jobSettings());
             settings.put("model.dir", model.toString());
             a.rejectUnknown();
-            if (mode.equals("overload") && o.streams.size() != 1) {
-                throw new UsageException("--streams: overload takes one number of streams, found " + o.streams);
+            if (mode.equals("overload") && streams.size() != 1) {
+                throw new UsageException("--streams: overload takes one number of streams, found " + streams);
             }
-            for (String v : o.variants) {
+            for (String v : variants) {
                 if (!List.of("off", "on", "shed").contains(v)) {
                     throw new UsageException("--variants: off, on or shed, found " + v);
                 }
             }
-            return o.withSettings(settings);
-        }
-
-        Options withSettings(Map<String, String> st) {
-            return new Options(mode, model, clips, k, timeout, st, streams, batches, framesTotal,
+            return new Options(mode, model, clips, k, timeout, settings, streams, batches, framesTotal,
                     modelOnlyFramesTotal, rounds, endToEnd, seconds, load, lagBound, shedLag, maxInterval, capacity,
                     variants);
         }

@@ -80,6 +80,9 @@ public class MaskPropagation extends AbstractStreamOperator<MaskDocument>
     private transient List<StreamRecord<Frame>> buffer;
     private transient ScheduledFuture<?> flushTimer;
     private transient OperatorMetrics metrics;
+    /** inference.batch.max and inference.batch.wait, read once: processElement runs per frame. */
+    private transient int batchMax;
+    private transient long batchWaitMs;
 
     public MaskPropagation(MaskPropagationSettings settings) {
         this.settings = Objects.requireNonNull(settings);
@@ -117,18 +120,21 @@ public class MaskPropagation extends AbstractStreamOperator<MaskDocument>
         cursorState = getRuntimeContext().getState(cd);
         intervalState = getRuntimeContext().getState(id);
         states = new KeyedStates();
-        keyFrames = new KeyFrameCache(cachedStreams(settings.get(JobOptions.STATE_KEY_FRAME_CACHE).getBytes(), bundle.manifest()));
-        buffer = new ArrayList<>(Math.max(1, settings.batchMax()));
+        keyFrames = new KeyFrameCache(cachedStreams(settings.get(JobOptions.STATE_KEY_FRAME_CACHE).getBytes(),
+                bundle.manifest()));
+        batchMax = settings.batchMax();
+        batchWaitMs = settings.get(JobOptions.INFERENCE_BATCH_WAIT).toMillis();
+        buffer = new ArrayList<>(batchMax);
         metrics = OperatorMetrics.register(getRuntimeContext().getMetricGroup(), bundle.executionProvider());
     }
 
     @Override
     public void processElement(StreamRecord<Frame> element) throws Exception {
         buffer.add(element);
-        if (buffer.size() >= settings.batchMax()) {
+        if (buffer.size() >= batchMax) {
             flush();
         } else if (buffer.size() == 1) {
-            long due = getProcessingTimeService().getCurrentProcessingTime() + settings.get(JobOptions.INFERENCE_BATCH_WAIT).toMillis();
+            long due = getProcessingTimeService().getCurrentProcessingTime() + batchWaitMs;
             flushTimer = getProcessingTimeService().registerTimer(due, t -> {
                 flushTimer = null;
                 flush();
@@ -180,7 +186,7 @@ public class MaskPropagation extends AbstractStreamOperator<MaskDocument>
             return; // nothing buffered, or open() failed before the buffer existed
         }
         List<StreamRecord<Frame>> batch = buffer;
-        buffer = new ArrayList<>(Math.max(1, settings.batchMax()));
+        buffer = new ArrayList<>(batchMax);
         long t0 = System.nanoTime();
         List<Frame> frames = new ArrayList<>(batch.size());
         for (StreamRecord<Frame> r : batch) {
